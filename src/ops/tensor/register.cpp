@@ -1,0 +1,8 @@
+#include "ops/op.h"
+#include "ops/register_ops.h"
+
+namespace deepx {
+
+void RegisterTensorOps(OpRegistry& r) { (void)r; }
+
+}  // namespace deepx
