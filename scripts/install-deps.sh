@@ -15,7 +15,7 @@ PACKAGES=(
   # CLI and JSON
   libcli11-dev nlohmann-json3-dev
   # training and exporting the bundled demo model
-  python3 python3-numpy python3-torch dataset-fashion-mnist
+  python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
 )
 
 missing=()

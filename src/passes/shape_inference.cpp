@@ -74,6 +74,7 @@ Status InferShapes(Graph& g, const OpRegistry& registry, const InferOptions& opt
     DX_RETURN_IF_ERROR_CTX(schema->infer(ctx), label);
 
     bool outputs_known = true;
+    bool small_enough_to_fold = true;
     for (ValueId out : n.outputs) {
       if (out == kNoValue) continue;
       Value& v = g.value(out);
@@ -82,9 +83,10 @@ Status InferShapes(Graph& g, const OpRegistry& registry, const InferOptions& opt
       auto count = CheckedNumElements(v.shape, options.max_elements);
       if (!count.ok()) return count.status().WithContext(label + ": output '" + v.name + "'");
       outputs_known &= v.is_constant();
+      small_enough_to_fold &= *count <= options.max_fold_elements;
     }
 
-    if (options.fold_constants && all_constant && !outputs_known) {
+    if (options.fold_constants && all_constant && !outputs_known && small_enough_to_fold) {
       std::vector<const Tensor*> inputs;
       for (ValueId in : n.inputs) inputs.push_back(in == kNoValue ? nullptr : &g.value(in).constant);
       DX_ASSIGN_OR_RETURN(std::vector<Tensor> folded, RunReferenceNode(g, n, *schema, inputs));

@@ -20,7 +20,10 @@ struct InferOptions {
   // Evaluate nodes whose inputs are all constant (constant folding during inference).
   bool fold_constants = true;
   // Largest tensor (elements) any node may produce; guards against shapes crafted to exhaust memory.
-  int64_t max_elements = int64_t{1} << 32;
+  int64_t max_elements = int64_t{1} << 30;
+  // Largest output (elements) folded at specialisation; bigger constant results are computed at run time, so a
+  // tiny file cannot make loading allocate gigabytes (ConstantOfShape([65536, 65536])).
+  int64_t max_fold_elements = int64_t{1} << 24;
 };
 
 // Checks a node against its schema's signature: input/output counts and attribute names. The loader calls this

@@ -1,0 +1,91 @@
+#include "backends/reference/reference_backend.h"
+
+#include <unistd.h>
+
+#include "ops/op.h"
+
+namespace deepx {
+namespace {
+
+class ReferenceExecutable final : public Executable {
+ public:
+  ReferenceExecutable(std::shared_ptr<const Graph> graph, Block block) : graph_(std::move(graph)), block_(block) {
+    const Graph& g = *graph_;
+    for (NodeId n : block_.nodes) schemas_.push_back(OpRegistry::Default().Find(g.node(n).op_type));
+    // Last node (position in the block) reading each value, so intermediates can be dropped early.
+    last_use_.assign(g.values.size(), -1);
+    for (size_t i = 0; i < block_.nodes.size(); ++i)
+      for (ValueId v : g.node(block_.nodes[i]).inputs)
+        if (v != kNoValue) last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
+    for (ValueId v : block_.outputs) last_use_[static_cast<size_t>(v)] = static_cast<int>(block_.nodes.size());
+  }
+
+  Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) override {
+    const Graph& g = *graph_;
+    std::vector<Tensor> env(g.values.size());
+    for (size_t i = 0; i < block_.inputs.size(); ++i) env[static_cast<size_t>(block_.inputs[i])] = inputs[i];
+    for (size_t i = 0; i < block_.nodes.size(); ++i) {
+      const Node& n = g.node(block_.nodes[i]);
+      KernelContext ctx{n, {}, {}};
+      for (ValueId v : n.inputs) {
+        if (v == kNoValue) {
+          ctx.inputs.push_back(nullptr);
+          continue;
+        }
+        const Value& value = g.value(v);
+        ctx.inputs.push_back(value.is_constant() ? &value.constant : &env[static_cast<size_t>(v)]);
+      }
+      std::vector<Tensor> results(n.outputs.size());
+      for (size_t o = 0; o < n.outputs.size(); ++o) {
+        if (n.outputs[o] != kNoValue) {
+          const Value& value = g.value(n.outputs[o]);
+          results[o] = Tensor::Zeros(value.dtype, value.shape);
+        }
+        ctx.outputs.push_back(&results[o]);
+      }
+      DX_RETURN_IF_ERROR_CTX(schemas_[i]->reference(ctx), g.NodeLabel(n));
+      for (size_t o = 0; o < n.outputs.size(); ++o)
+        if (n.outputs[o] != kNoValue) env[static_cast<size_t>(n.outputs[o])] = std::move(results[o]);
+      for (ValueId v : n.inputs)
+        if (v != kNoValue && last_use_[static_cast<size_t>(v)] == static_cast<int>(i))
+          env[static_cast<size_t>(v)] = Tensor();
+    }
+    outputs.resize(block_.outputs.size());
+    for (size_t i = 0; i < block_.outputs.size(); ++i) outputs[i] = env[static_cast<size_t>(block_.outputs[i])];
+    return Status::Ok();
+  }
+
+ private:
+  std::shared_ptr<const Graph> graph_;
+  Block block_;
+  std::vector<const OpSchema*> schemas_;
+  std::vector<int> last_use_;
+};
+
+int64_t PhysicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+}
+
+}  // namespace
+
+ReferenceBackend::ReferenceBackend(std::string name) {
+  info_.name = std::move(name);
+  info_.kind = "cpu";
+  info_.memory_bytes = PhysicalMemoryBytes();
+  info_.threads = 1;
+}
+
+Status ReferenceBackend::Supports(const Graph& g, const Node& n) const {
+  const OpSchema* s = OpRegistry::Default().Find(n.op_type);
+  if (!s || !s->reference) return Unimplemented(g.NodeLabel(n) + ": no reference kernel");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Executable>> ReferenceBackend::Prepare(std::shared_ptr<const Graph> graph,
+                                                              const Block& block) {
+  for (NodeId n : block.nodes) DX_RETURN_IF_ERROR(Supports(*graph, graph->node(n)));
+  return std::unique_ptr<Executable>(std::make_unique<ReferenceExecutable>(std::move(graph), block));
+}
+
+}  // namespace deepx

@@ -1,0 +1,96 @@
+#include <string>
+#include <vector>
+
+#include "passes/passes.h"
+
+namespace deepx {
+namespace {
+
+// Dropout-12 moved ratio to input 1 and added the training_mode input 2.
+constexpr int kDropoutInputsOpset = 12;
+
+bool IsDefaultDomain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+
+bool IsPresent(const std::vector<ValueId>& ids, size_t i) { return i < ids.size() && ids[i] != kNoValue; }
+
+// Whether a Dropout node is a plain copy of its input: no one looks at its mask and it is provably in inference
+// mode. A training_mode computed at run time keeps the node, so its kernel can still refuse training.
+bool DropoutIsIdentity(const Graph& g, const Node& n, const std::vector<int>& reads) {
+  if (IsPresent(n.outputs, 1)) {
+    ValueId mask = n.outputs[1];
+    if (reads[static_cast<size_t>(mask)] > 0 || g.IsGraphOutput(mask)) return false;
+  }
+  for (size_t i = 2; i < n.outputs.size(); ++i)
+    if (n.outputs[i] != kNoValue) return false;  // malformed; leave it to shape inference to report
+  if (n.opset < kDropoutInputsOpset) {
+    for (size_t i = 1; i < n.inputs.size(); ++i)
+      if (n.inputs[i] != kNoValue) return false;  // malformed before opset 12; same reason
+    return true;
+  }
+  if (!IsPresent(n.inputs, 2)) return true;
+  const Value& mode = g.value(n.inputs[2]);
+  if (!mode.is_constant() || mode.constant.num_elements() < 1) return false;
+  return mode.constant.GetAsInt64(0) == 0;
+}
+
+}  // namespace
+
+Status RemoveIdentityNodes(Graph& g) {
+  std::vector<int> reads(g.values.size(), 0);
+  for (const Node& n : g.nodes)
+    for (ValueId v : n.inputs)
+      if (v != kNoValue) ++reads[static_cast<size_t>(v)];
+  std::vector<NodeId> producer = g.Producers();
+  std::vector<bool> is_graph_input(g.values.size(), false);
+  for (ValueId v : g.inputs) is_graph_input[static_cast<size_t>(v)] = true;
+
+  std::vector<bool> removed(g.nodes.size(), false);
+  bool changed = false;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (!IsDefaultDomain(n)) continue;
+    if (n.op_type != "Identity" && n.op_type != "Dropout") continue;
+    if (!IsPresent(n.inputs, 0) || !IsPresent(n.outputs, 0)) continue;
+    if (n.op_type == "Identity" && (n.inputs.size() != 1 || n.outputs.size() != 1)) continue;
+    if (n.op_type == "Dropout" && !DropoutIsIdentity(g, n, reads)) continue;
+
+    const ValueId x = n.inputs[0];
+    const ValueId y = n.outputs[0];
+    if (!g.IsGraphOutput(y)) {
+      g.ReplaceAllUses(y, x);
+    } else {
+      // The caller knows outputs by name, so y must survive. When x is an ordinary intermediate, let its
+      // producer write y directly; when x is a graph input, a graph output or a constant, the copy is real work
+      // the graph needs (two names for one tensor), so the node stays.
+      const size_t xi = static_cast<size_t>(x);
+      const NodeId p = producer[xi];
+      if (p < 0 || removed[static_cast<size_t>(p)] || is_graph_input[xi] || g.IsGraphOutput(x) ||
+          g.value(x).is_constant())
+        continue;
+      for (ValueId& out : g.node(p).outputs)
+        if (out == x) out = y;
+      g.ReplaceAllUses(x, y);
+      producer[static_cast<size_t>(y)] = p;
+      Value& yv = g.value(y);
+      const Value& xv = g.value(x);
+      if (yv.dtype == DataType::kUndefined) yv.dtype = xv.dtype;
+      if (!yv.has_shape && xv.has_shape) {
+        yv.shape = xv.shape;
+        yv.has_shape = true;
+      }
+    }
+    removed[i] = true;
+    changed = true;
+  }
+  if (!changed) return Status::Ok();
+
+  std::vector<Node> kept;
+  kept.reserve(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  g.RemoveDeadCode();  // drops the values only the removed nodes referenced
+  return Status::Ok();
+}
+
+}  // namespace deepx

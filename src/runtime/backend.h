@@ -1,0 +1,69 @@
+// The Backend interface: one processor DeepX can run blocks of a plan on.
+//
+// Modelled on ggml-backend's device/buffer split and IREE's HAL, kept small:
+//   - what it is:        info()      (name, kind, memory, threads)
+//   - what it can run:   Supports()  (per node of a specialised graph; the reason when not)
+//   - compile:           Prepare()   (a block -> Executable; validation and weight packing happen here)
+//   - memory/transfers:  ToDevice() / ToHost()
+// A plan's executor asks each block's backend to prepare it once, then per inference moves block inputs to the
+// backend's memory, runs the executable, and leaves outputs where they are until another block or the caller
+// needs them. CPU backends share host memory, so their transfers are free.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/graph.h"
+#include "deepx/status.h"
+#include "deepx/tensor.h"
+#include "plan/plan.h"
+
+namespace deepx {
+
+struct ProcessorInfo {
+  std::string name;           // unique per session, e.g. "reference", "cpu-big", "opencl:0", "remote:host:port"
+  std::string kind;           // "cpu", "gpu", "remote"
+  int64_t memory_bytes = 0;   // memory usable for tensors (0: unknown)
+  int threads = 1;
+};
+
+// A block compiled for one backend.
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // `inputs` follow block.inputs and are resident on the backend; `outputs` (resized by the callee) follow
+  // block.outputs.
+  virtual Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual const ProcessorInfo& info() const = 0;
+
+  // OK when the backend can run node `n` of the specialised graph `g`; UNIMPLEMENTED with the reason otherwise.
+  virtual Status Supports(const Graph& g, const Node& n) const = 0;
+
+  // Compiles a block. `graph` outlives the executable.
+  virtual Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) = 0;
+
+  // A tensor resident on this backend holding `t`'s value; returns `t` itself when it already is.
+  virtual Result<Tensor> ToDevice(const Tensor& t) { return HostOnly(t); }
+  // A host tensor holding `t`'s value; returns `t` itself when it is on the host.
+  virtual Result<Tensor> ToHost(const Tensor& t) { return HostOnly(t); }
+
+ protected:
+  static Result<Tensor> HostOnly(const Tensor& t) {
+    if (!t.is_host()) return Unimplemented("tensor is not in host memory and this backend cannot reach it");
+    return t;
+  }
+};
+
+// Creates a backend by name ("reference"; later "cpu", "opencl", "cuda", "remote"). `num_threads` 0 = default.
+Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, int num_threads = 0);
+// Names CreateBackend accepts in this build.
+std::vector<std::string> AvailableBackends();
+
+}  // namespace deepx

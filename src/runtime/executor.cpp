@@ -1,0 +1,69 @@
+#include "runtime/executor.h"
+
+namespace deepx {
+
+Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> graph, Plan plan,
+                                                   std::vector<std::shared_ptr<Backend>> backends) {
+  DX_RETURN_IF_ERROR(ValidatePlan(*graph, plan, static_cast<int>(backends.size())));
+  std::unique_ptr<Executor> e(new Executor());
+  e->graph_ = std::move(graph);
+  e->plan_ = std::move(plan);
+  e->backends_ = std::move(backends);
+  for (const Block& block : e->plan_.blocks) {
+    Backend& backend = *e->backends_[static_cast<size_t>(block.backend)];
+    auto exe = backend.Prepare(e->graph_, block);
+    if (!exe.ok()) return exe.status().WithContext("preparing a block on '" + backend.info().name + "'");
+    e->executables_.push_back(std::move(exe).value());
+  }
+  return e;
+}
+
+Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs) {
+  const Graph& g = *graph_;
+  if (inputs.size() != g.inputs.size())
+    return InvalidArgument("expected " + std::to_string(g.inputs.size()) + " inputs, got " +
+                           std::to_string(inputs.size()));
+  std::vector<Tensor> env(g.values.size());
+  for (size_t i = 0; i < inputs.size(); ++i) env[static_cast<size_t>(g.inputs[i])] = inputs[i];
+
+  for (size_t b = 0; b < plan_.blocks.size(); ++b) {
+    const Block& block = plan_.blocks[b];
+    Backend& backend = *backends_[static_cast<size_t>(block.backend)];
+    std::vector<Tensor> block_inputs;
+    block_inputs.reserve(block.inputs.size());
+    for (ValueId v : block.inputs) {
+      DX_ASSIGN_OR_RETURN(Tensor t, backend.ToDevice(env[static_cast<size_t>(v)]));
+      block_inputs.push_back(std::move(t));
+    }
+    std::vector<Tensor> block_outputs;
+    DX_RETURN_IF_ERROR_CTX(executables_[b]->Run(block_inputs, block_outputs),
+                           "block " + std::to_string(b) + " on '" + backend.info().name + "'");
+    for (size_t i = 0; i < block.outputs.size(); ++i)
+      env[static_cast<size_t>(block.outputs[i])] = std::move(block_outputs[i]);
+  }
+
+  std::vector<Tensor> outputs;
+  for (ValueId v : g.outputs) {
+    const Value& value = g.value(v);
+    if (value.is_constant()) {
+      outputs.push_back(value.constant);
+      continue;
+    }
+    const Tensor& t = env[static_cast<size_t>(v)];
+    if (t.is_host()) {
+      outputs.push_back(t);
+    } else {
+      // Bring it back through the backend that produced it.
+      Result<Tensor> host = Unimplemented("no backend can read output '" + value.name + "'");
+      for (auto& backend : backends_) {
+        host = backend->ToHost(t);
+        if (host.ok()) break;
+      }
+      if (!host.ok()) return host.status();
+      outputs.push_back(std::move(host).value());
+    }
+  }
+  return outputs;
+}
+
+}  // namespace deepx

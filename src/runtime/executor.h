@@ -1,0 +1,33 @@
+// Runs a Plan over a specialised graph: prepares each block on its backend once, then per inference moves block
+// inputs to the block's backend, runs the blocks in order and brings graph outputs back to the host.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/graph.h"
+#include "plan/plan.h"
+#include "runtime/backend.h"
+
+namespace deepx {
+
+class Executor {
+ public:
+  static Result<std::unique_ptr<Executor>> Create(std::shared_ptr<const Graph> graph, Plan plan,
+                                                  std::vector<std::shared_ptr<Backend>> backends);
+
+  // `inputs` follow graph->inputs; returns tensors following graph->outputs, on the host.
+  Result<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs);
+
+  const Graph& graph() const { return *graph_; }
+  const Plan& plan() const { return plan_; }
+
+ private:
+  Executor() = default;
+  std::shared_ptr<const Graph> graph_;
+  Plan plan_;
+  std::vector<std::shared_ptr<Backend>> backends_;
+  std::vector<std::unique_ptr<Executable>> executables_;
+};
+
+}  // namespace deepx
