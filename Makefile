@@ -15,9 +15,7 @@ build: deps
 
 # Classifies real Fashion-MNIST test images with the bundled trained CNN.
 demo: build
-	$(BUILD_DIR)/bin/deepx run models/fashion_mnist_cnn.onnx \
-	  --input input=models/samples/fashion_batch8.npy \
-	  --labels models/fashion_mnist_cnn.json --top-k 1
+	bash scripts/demo.sh $(BUILD_DIR)/bin/deepx
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)

@@ -79,6 +79,7 @@ class Model {
   ~Model();
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
+  const Impl& impl() const { return *impl_; }  // internal
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -115,13 +115,13 @@ Tensor Tensor::Zeros(DataType dtype, Shape shape) {
 
 Tensor Tensor::FromFloats(Shape shape, const std::vector<float>& values) {
   Tensor t = Zeros(DataType::kFloat32, std::move(shape));
-  std::memcpy(t.raw_data(), values.data(), std::min(values.size() * 4, t.size_bytes()));
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), std::min(values.size() * 4, t.size_bytes()));
   return t;
 }
 
 Tensor Tensor::FromInt64s(Shape shape, const std::vector<int64_t>& values) {
   Tensor t = Zeros(DataType::kInt64, std::move(shape));
-  std::memcpy(t.raw_data(), values.data(), std::min(values.size() * 8, t.size_bytes()));
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), std::min(values.size() * 8, t.size_bytes()));
   return t;
 }
 

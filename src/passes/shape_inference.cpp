@@ -98,7 +98,8 @@ Status InferShapes(Graph& g, const OpRegistry& registry, const InferOptions& opt
 }
 
 Result<Graph> SpecializeGraph(const Graph& model_graph, const std::map<std::string, Shape>& input_shapes,
-                              const OpRegistry& registry, const InferOptions& options) {
+                              const OpRegistry& registry, const InferOptions& options,
+                              const std::map<std::string, Tensor>& input_values) {
   Graph g = model_graph;
   for (const auto& [name, shape] : input_shapes) {
     ValueId id = g.FindValue(name);
@@ -127,6 +128,16 @@ Result<Graph> SpecializeGraph(const Graph& model_graph, const std::map<std::stri
     Value& v = g.value(id);
     auto n = CheckedNumElements(v.shape, options.max_elements);
     if (!n.ok()) return n.status().WithContext("input '" + v.name + "'");
+  }
+  for (const auto& [name, value] : input_values) {
+    ValueId id = g.FindValue(name);
+    auto pos = std::find(g.inputs.begin(), g.inputs.end(), id);
+    if (id == kNoValue || pos == g.inputs.end()) return NotFound("model has no input named '" + name + "'");
+    Value& v = g.value(id);
+    if (value.shape() != v.shape || value.dtype() != v.dtype)
+      return InvalidArgument("value given for input '" + name + "' does not match its shape or type");
+    v.constant = value;
+    g.inputs.erase(pos);
   }
   DX_RETURN_IF_ERROR(InferShapes(g, registry, options));
   return g;

@@ -38,8 +38,11 @@ Result<std::vector<Tensor>> RunReferenceNode(const Graph& g, const Node& n, cons
                                              const std::vector<const Tensor*>& inputs);
 
 // Copies `model_graph`, gives its inputs the concrete shapes in `input_shapes` (by input name; inputs not named
-// keep their declared shape with dynamic dims set to 1), and infers all shapes.
+// keep their declared shape with dynamic dims set to 1), and infers all shapes. Inputs named in `input_values`
+// become constants with that value and leave the graph's input list: a model that feeds a Reshape target or Slice
+// bounds from an input is specialised per value (see Session).
 Result<Graph> SpecializeGraph(const Graph& model_graph, const std::map<std::string, Shape>& input_shapes,
-                              const OpRegistry& registry, const InferOptions& options = {});
+                              const OpRegistry& registry, const InferOptions& options = {},
+                              const std::map<std::string, Tensor>& input_values = {});
 
 }  // namespace deepx

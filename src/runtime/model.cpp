@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -18,8 +19,9 @@ int Model::opset() const { return impl_->graph.opset; }
 const std::string& Model::producer() const { return impl_->producer; }
 const Graph& Model::graph() const { return impl_->graph; }
 
-Result<Graph> SpecializeModel(const Model& model, const std::map<std::string, Shape>& input_shapes) {
-  DX_ASSIGN_OR_RETURN(Graph g, SpecializeGraph(model.graph(), input_shapes, OpRegistry::Default()));
+Result<Graph> SpecializeModel(const Model& model, const std::map<std::string, Shape>& input_shapes,
+                              const std::map<std::string, Tensor>& input_values) {
+  DX_ASSIGN_OR_RETURN(Graph g, SpecializeGraph(model.graph(), input_shapes, OpRegistry::Default(), {}, input_values));
   DX_RETURN_IF_ERROR(FoldConstants(g));
   return g;
 }
@@ -40,12 +42,25 @@ Result<std::shared_ptr<const Model>> Model::LoadFromBytes(const void* data, size
   // output dtypes/shapes the file left out (dynamic dims stay -1 where the file says so).
   {
     Model probe(std::make_unique<Impl>(*impl));
-    DX_ASSIGN_OR_RETURN(Graph specialised, SpecializeGraph(probe.graph(), {}, OpRegistry::Default()));
-    for (size_t i = 0; i < impl->outputs.size(); ++i) {
-      const Value& v = specialised.value(specialised.outputs[i]);
-      TensorSpec& spec = impl->outputs[i];
-      if (spec.dtype == DataType::kUndefined) spec.dtype = v.dtype;
-      if (spec.shape.size() != v.shape.size()) spec.shape = v.shape;
+    auto specialised = SpecializeGraph(probe.graph(), {}, OpRegistry::Default());
+    if (!specialised.ok()) {
+      // Some graphs take a Reshape target or Slice bounds as an input: they can only be validated once that
+      // input's value is known, which sessions do per value (small inputs only, see session.cpp).
+      bool has_small_static_input = false;
+      for (const TensorSpec& in : impl->inputs) {
+        bool is_static = std::all_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d >= 0; });
+        has_small_static_input |= is_static && NumElements(in.shape) <= kMaxValueSpecialisedElements;
+      }
+      if (specialised.status().code() != StatusCode::kUnimplemented || !has_small_static_input)
+        return specialised.status();
+      impl->shapes_depend_on_input_values = true;
+    } else {
+      for (size_t i = 0; i < impl->outputs.size(); ++i) {
+        const Value& v = specialised->value(specialised->outputs[i]);
+        TensorSpec& spec = impl->outputs[i];
+        if (spec.dtype == DataType::kUndefined) spec.dtype = v.dtype;
+        if (spec.shape.size() != v.shape.size()) spec.shape = v.shape;
+      }
     }
   }
   if (options.optimize) DX_RETURN_IF_ERROR(OptimizeModelGraph(impl->graph));

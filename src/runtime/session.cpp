@@ -1,3 +1,4 @@
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -5,26 +6,80 @@
 #include "runtime/model_impl.h"
 
 namespace deepx {
+namespace {
+
+// Bound on cached specialisations, so a stream of distinct small-input values cannot grow memory without limit.
+constexpr size_t kMaxCachedExecutors = 32;
+
+// The part of a request that selects a specialisation: every input's shape, plus the bytes of inputs fixed by
+// value.
+struct SpecialisationKey {
+  std::vector<Shape> shapes;
+  std::vector<std::string> values;
+  bool operator<(const SpecialisationKey& o) const {
+    return std::tie(shapes, values) < std::tie(o.shapes, o.values);
+  }
+};
+
+}  // namespace
 
 struct Session::Impl {
   std::shared_ptr<const Model> model;
   SessionOptions options;
   std::vector<std::shared_ptr<Backend>> backends;
-  // One executor per distinct set of input shapes (dynamic batch): specialisation and preparation happen once.
-  std::map<std::vector<Shape>, std::unique_ptr<Executor>> executors;
+  std::map<SpecialisationKey, std::unique_ptr<Executor>> executors;
+  // Whether small inputs are fixed by value; decided on the first run that needs it.
+  bool specialise_small_inputs = false;
   std::mutex mu;
 
-  Result<Executor*> ExecutorFor(const std::vector<Shape>& shapes) {
-    auto it = executors.find(shapes);
-    if (it != executors.end()) return it->second.get();
-    std::map<std::string, Shape> named;
-    for (size_t i = 0; i < shapes.size(); ++i) named[model->inputs()[i].name] = shapes[i];
-    DX_ASSIGN_OR_RETURN(Graph g, SpecializeModel(*model, named));
+  SpecialisationKey KeyFor(const std::vector<Tensor>& inputs) const {
+    SpecialisationKey key;
+    for (const Tensor& t : inputs) {
+      key.shapes.push_back(t.shape());
+      bool by_value = specialise_small_inputs && t.num_elements() <= kMaxValueSpecialisedElements;
+      key.values.push_back(by_value ? std::string(static_cast<const char*>(t.raw_data()), t.size_bytes()) : "");
+    }
+    return key;
+  }
+
+  Result<std::unique_ptr<Executor>> Build(const std::vector<Tensor>& inputs) {
+    std::map<std::string, Shape> shapes;
+    std::map<std::string, Tensor> values;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const std::string& name = model->inputs()[i].name;
+      shapes[name] = inputs[i].shape();
+      if (specialise_small_inputs && inputs[i].num_elements() <= kMaxValueSpecialisedElements)
+        values[name] = inputs[i];
+    }
+    DX_ASSIGN_OR_RETURN(Graph g, SpecializeModel(*model, shapes, values));
     auto graph = std::make_shared<const Graph>(std::move(g));
     Plan plan = SingleBackendPlan(*graph, 0);
-    DX_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, std::move(plan), backends));
-    Executor* raw = executor.get();
-    executors[shapes] = std::move(executor);
+    return Executor::Create(graph, std::move(plan), backends);
+  }
+
+  Result<Executor*> ExecutorFor(const std::vector<Tensor>& inputs) {
+    SpecialisationKey key = KeyFor(inputs);
+    auto it = executors.find(key);
+    if (it != executors.end()) return it->second.get();
+    auto built = Build(inputs);
+    if (!built.ok() && built.status().code() == StatusCode::kUnimplemented && !specialise_small_inputs) {
+      bool has_small = false;
+      for (const Tensor& t : inputs) has_small |= t.num_elements() <= kMaxValueSpecialisedElements;
+      if (has_small) {
+        specialise_small_inputs = true;
+        auto retry = Build(inputs);
+        if (!retry.ok()) {
+          specialise_small_inputs = false;
+          return built.status();
+        }
+        built = std::move(retry);
+        key = KeyFor(inputs);
+      }
+    }
+    if (!built.ok()) return built.status();
+    if (executors.size() >= kMaxCachedExecutors) executors.clear();
+    Executor* raw = built->get();
+    executors[key] = std::move(built).value();
     return raw;
   }
 };
@@ -38,6 +93,7 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
   auto impl = std::make_unique<Impl>();
   impl->model = std::move(model);
   impl->options = options;
+  impl->specialise_small_inputs = impl->model->impl().shapes_depend_on_input_values;
   DX_ASSIGN_OR_RETURN(auto backend, CreateBackend(options.backend, options.num_threads));
   impl->backends.push_back(std::move(backend));
   return std::make_unique<Session>(std::move(impl));
@@ -54,6 +110,7 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
     if (given[i]) return InvalidArgument("input '" + name + "' given twice");
     const TensorSpec& spec = specs[i];
     if (tensor.empty()) return InvalidArgument("input '" + name + "' is an empty tensor");
+    if (!tensor.is_host()) return InvalidArgument("input '" + name + "' is not in host memory");
     if (tensor.dtype() != spec.dtype)
       return InvalidArgument("input '" + name + "' must be " + DataTypeName(spec.dtype) + ", got " +
                              DataTypeName(tensor.dtype()));
@@ -69,11 +126,17 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
   for (size_t i = 0; i < specs.size(); ++i)
     if (!given[i]) return InvalidArgument("missing input '" + specs[i].name + "'");
 
-  std::vector<Shape> shapes;
-  for (const Tensor& t : ordered) shapes.push_back(t.shape());
   std::lock_guard<std::mutex> lock(impl_->mu);
-  DX_ASSIGN_OR_RETURN(Executor * executor, impl_->ExecutorFor(shapes));
-  return executor->Run(ordered);
+  DX_ASSIGN_OR_RETURN(Executor * executor, impl_->ExecutorFor(ordered));
+  // Inputs fixed by value are constants of the specialised graph; pass the rest in its input order.
+  const Graph& g = executor->graph();
+  std::vector<Tensor> remaining;
+  for (ValueId id : g.inputs) {
+    const std::string& name = g.value(id).name;
+    for (size_t i = 0; i < specs.size(); ++i)
+      if (specs[i].name == name) remaining.push_back(ordered[i]);
+  }
+  return executor->Run(remaining);
 }
 
 }  // namespace deepx

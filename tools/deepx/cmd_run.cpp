@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -30,7 +31,44 @@ struct RunArgs {
   int threads = 0;
   uint64_t seed = 0;
   int top_k = 5;
+  std::string labels_file;  // class names for top-k: JSON ("class_names" or "labels" list) or one per line
 };
+
+// Class names from a JSON file ({"class_names": [...]}, {"labels": [...]} or a bare list) or a text file with one
+// name per line.
+Result<std::vector<std::string>> LoadLabels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("labels file '" + path + "' cannot be opened");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  std::vector<std::string> labels;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
+    json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return InvalidArgument("labels file '" + path + "' is not valid JSON");
+    const json* list = &doc;
+    if (doc.is_object()) {
+      if (doc.contains("class_names")) list = &doc["class_names"];
+      else if (doc.contains("labels")) list = &doc["labels"];
+      else return InvalidArgument("labels file '" + path + "' has no \"class_names\" or \"labels\" list");
+    }
+    if (!list->is_array()) return InvalidArgument("labels in '" + path + "' must be a list of strings");
+    for (const json& v : *list) {
+      if (!v.is_string()) return InvalidArgument("labels in '" + path + "' must be a list of strings");
+      labels.push_back(v.get<std::string>());
+    }
+  } else {
+    std::string line;
+    std::istringstream lines(text);
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) labels.push_back(line);
+    }
+  }
+  if (labels.empty()) return InvalidArgument("labels file '" + path + "' lists no labels");
+  return labels;
+}
 
 constexpr int kMaxFirstValues = 8;
 
@@ -208,6 +246,10 @@ Status Run(const RunArgs& args) {
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, options));
   const double session_ms = Milliseconds(Clock::now() - t0);
 
+  std::vector<std::string> labels;
+  if (!args.labels_file.empty()) {
+    DX_ASSIGN_OR_RETURN(labels, LoadLabels(args.labels_file));
+  }
   DX_ASSIGN_OR_RETURN(std::vector<Feed> feeds, LoadInputs(*model, args));
   std::vector<std::pair<std::string, Tensor>> named;
   for (const Feed& f : feeds) named.emplace_back(f.name, f.tensor);
@@ -279,9 +321,14 @@ Status Run(const RunArgs& args) {
         json row = json::array();
         text << "      row " << r << ":";
         for (size_t j = 0; j < rows[r].size(); ++j) {
-          row.push_back({{"index", rows[r][j].index}, {"prob", NumberJson(rows[r][j].prob)}});
-          text << (j ? ", " : " ") << rows[r][j].index << " (" << std::fixed << std::setprecision(4)
-               << rows[r][j].prob << std::defaultfloat << ")";
+          const int64_t index = rows[r][j].index;
+          const bool named = index < static_cast<int64_t>(labels.size());
+          json entry = {{"index", index}, {"prob", NumberJson(rows[r][j].prob)}};
+          if (named) entry["label"] = labels[static_cast<size_t>(index)];
+          row.push_back(entry);
+          text << (j ? ", " : " ") << index;
+          if (named) text << " " << labels[static_cast<size_t>(index)];
+          text << " (" << std::fixed << std::setprecision(4) << rows[r][j].prob << std::defaultfloat << ")";
         }
         text << "\n";
         topk.push_back(row);
@@ -327,6 +374,9 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--top-k", args->top_k, "Classes to show per row of [N, C] outputs (0: none)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  cmd->add_option("--labels", args->labels_file,
+                  "Class names for top-k: JSON with a \"class_names\" or \"labels\" list, or one name per line")
+      ->type_name("FILE");
   cmd->callback([args] {
     Status s = Run(*args);
     if (!s.ok()) {
