@@ -93,6 +93,15 @@ struct SessionOptions {
   int num_threads = 0;
 };
 
+// One node's kernel time in a profiled run (Session::Run with `timings`).
+struct LayerTiming {
+  std::string name;
+  std::string op_type;
+  std::string processor;  // backend name
+  double start_ms = 0;    // from the start of the run
+  double duration_ms = 0;
+};
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> Create(std::shared_ptr<const Model> model,
@@ -101,6 +110,10 @@ class Session {
   // Runs one inference. Inputs are matched by name; every model input must be given, with its declared dtype
   // and a shape that agrees with the declared one (dynamic dims free). Outputs come in model output order.
   Result<std::vector<Tensor>> Run(const std::vector<std::pair<std::string, Tensor>>& inputs);
+  // Same, recording every node's kernel time into `timings` (cleared first). Nodes are those of the specialised,
+  // optimised graph (folded constants gone, activations fused).
+  Result<std::vector<Tensor>> Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
+                                  std::vector<LayerTiming>* timings);
 
   const Model& model() const;
   ~Session();

@@ -28,13 +28,29 @@ struct ProcessorInfo {
   int threads = 1;
 };
 
+// Wall-clock interval of one node's kernel, for `deepx profile` and the planner's measured costs.
+struct NodeTiming {
+  NodeId node = -1;
+  int64_t start_ns = 0;  // steady_clock, nanoseconds
+  int64_t end_ns = 0;
+};
+
+struct RunOptions {
+  // When set, the executable appends one entry per node it ran (fused nodes: one entry for the group, `node`
+  // being its first). Timing costs a clock read per node; leave it null in production runs.
+  std::vector<NodeTiming>* timings = nullptr;
+};
+
 // A block compiled for one backend.
 class Executable {
  public:
   virtual ~Executable() = default;
   // `inputs` follow block.inputs and are resident on the backend; `outputs` (resized by the callee) follow
   // block.outputs.
-  virtual Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) = 0;
+  virtual Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                     const RunOptions& options = {}) = 0;
+  // Bytes of memory this executable holds between runs (packed weights, activation arena); 0 if unknown.
+  virtual int64_t resident_bytes() const { return 0; }
 };
 
 class Backend {

@@ -18,7 +18,7 @@ Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> 
   return e;
 }
 
-Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs) {
+Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, const RunOptions& options) {
   const Graph& g = *graph_;
   if (inputs.size() != g.inputs.size())
     return InvalidArgument("expected " + std::to_string(g.inputs.size()) + " inputs, got " +
@@ -36,7 +36,7 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs) {
       block_inputs.push_back(std::move(t));
     }
     std::vector<Tensor> block_outputs;
-    DX_RETURN_IF_ERROR_CTX(executables_[b]->Run(block_inputs, block_outputs),
+    DX_RETURN_IF_ERROR_CTX(executables_[b]->Run(block_inputs, block_outputs, options),
                            "block " + std::to_string(b) + " on '" + backend.info().name + "'");
     for (size_t i = 0; i < block.outputs.size(); ++i)
       env[static_cast<size_t>(block.outputs[i])] = std::move(block_outputs[i]);

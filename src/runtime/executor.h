@@ -17,7 +17,9 @@ class Executor {
                                                   std::vector<std::shared_ptr<Backend>> backends);
 
   // `inputs` follow graph->inputs; returns tensors following graph->outputs, on the host.
-  Result<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs);
+  Result<std::vector<Tensor>> Run(const std::vector<Tensor>& inputs, const RunOptions& options = {});
+
+  const std::vector<std::shared_ptr<Backend>>& backends() const { return backends_; }
 
   const Graph& graph() const { return *graph_; }
   const Plan& plan() const { return plan_; }

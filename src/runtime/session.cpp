@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -100,6 +101,11 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
 }
 
 Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs) {
+  return Run(inputs, nullptr);
+}
+
+Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
+                                         std::vector<LayerTiming>* timings) {
   const auto& specs = impl_->model->inputs();
   std::vector<Tensor> ordered(specs.size());
   std::vector<bool> given(specs.size(), false);
@@ -136,7 +142,27 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
     for (size_t i = 0; i < specs.size(); ++i)
       if (specs[i].name == name) remaining.push_back(ordered[i]);
   }
-  return executor->Run(remaining);
+  if (!timings) return executor->Run(remaining);
+
+  std::vector<NodeTiming> raw;
+  RunOptions options;
+  options.timings = &raw;
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+  auto outputs = executor->Run(remaining, options);
+  if (!outputs.ok()) return outputs;
+  // Map nodes to the backend of the block that ran them.
+  std::vector<std::string> processor(g.nodes.size());
+  for (const Block& block : executor->plan().blocks)
+    for (NodeId n : block.nodes)
+      processor[static_cast<size_t>(n)] = executor->backends()[static_cast<size_t>(block.backend)]->info().name;
+  timings->clear();
+  for (const NodeTiming& t : raw) {
+    const Node& n = g.node(t.node);
+    timings->push_back({n.name, n.op_type, processor[static_cast<size_t>(t.node)], (t.start_ns - t0) / 1e6,
+                        (t.end_ns - t.start_ns) / 1e6});
+  }
+  return outputs;
 }
 
 }  // namespace deepx

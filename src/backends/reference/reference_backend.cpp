@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <chrono>
+
 #include "ops/op.h"
 
 namespace deepx {
 namespace {
+
+int64_t NowNs();
 
 class ReferenceExecutable final : public Executable {
  public:
@@ -20,7 +24,7 @@ class ReferenceExecutable final : public Executable {
     for (ValueId v : block_.outputs) last_use_[static_cast<size_t>(v)] = static_cast<int>(block_.nodes.size());
   }
 
-  Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) override {
+  Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, const RunOptions& options) override {
     const Graph& g = *graph_;
     std::vector<Tensor> env(g.values.size());
     for (size_t i = 0; i < block_.inputs.size(); ++i) env[static_cast<size_t>(block_.inputs[i])] = inputs[i];
@@ -43,7 +47,9 @@ class ReferenceExecutable final : public Executable {
         }
         ctx.outputs.push_back(&results[o]);
       }
+      const int64_t start = options.timings ? NowNs() : 0;
       DX_RETURN_IF_ERROR_CTX(schemas_[i]->reference(ctx), g.NodeLabel(n));
+      if (options.timings) options.timings->push_back({block_.nodes[i], start, NowNs()});
       for (size_t o = 0; o < n.outputs.size(); ++o)
         if (n.outputs[o] != kNoValue) env[static_cast<size_t>(n.outputs[o])] = std::move(results[o]);
       for (ValueId v : n.inputs)
@@ -61,6 +67,11 @@ class ReferenceExecutable final : public Executable {
   std::vector<const OpSchema*> schemas_;
   std::vector<int> last_use_;
 };
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 int64_t PhysicalMemoryBytes() {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
