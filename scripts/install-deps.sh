@@ -12,6 +12,8 @@ PACKAGES=(
   libonnx-testdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # optimised CPU kernels (oneDNN; XNNPACK for the kernel-library comparison)
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev
   # CLI and JSON
   libcli11-dev nlohmann-json3-dev
   # training and exporting the bundled demo model

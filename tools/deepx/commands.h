@@ -10,6 +10,9 @@ namespace deepx::cli {
 void AddRunCommand(CLI::App& app);
 void AddInfoCommand(CLI::App& app);
 void AddConformanceCommand(CLI::App& app);
+void AddBenchCommand(CLI::App& app);
+void AddProfileCommand(CLI::App& app);
+void AddDevicesCommand(CLI::App& app);
 
 void SetExitCode(int code);
 int ExitCode();

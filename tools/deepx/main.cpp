@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   deepx::cli::AddRunCommand(app);
   deepx::cli::AddInfoCommand(app);
   deepx::cli::AddConformanceCommand(app);
+  deepx::cli::AddBenchCommand(app);
+  deepx::cli::AddProfileCommand(app);
+  deepx::cli::AddDevicesCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
