@@ -100,7 +100,7 @@ Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& ba
     if (model.opset_import_size() > 0)
       return Unimplemented("model imports no default-domain (ai.onnx) opset; DeepX supports opsets " +
                            std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset));
-    opset = 1;  // IR version 1/2 files without opset_import: opset 1, rejected below
+    opset = 1;  // IR version 1/2 files without opset_import use opset 1
   }
   if (opset < kMinOpset || opset > kMaxOpset)
     return Unimplemented("model uses opset " + std::to_string(opset) + "; DeepX supports opsets " +

@@ -15,7 +15,7 @@
 
 namespace deepx {
 
-inline constexpr int kMinOpset = 7;
+inline constexpr int kMinOpset = 1;
 inline constexpr int kMaxOpset = 18;
 
 struct LoadedOnnx {

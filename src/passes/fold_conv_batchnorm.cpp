@@ -58,6 +58,9 @@ bool IsInferenceBatchNorm(const Graph& g, const Node& bn, const std::vector<int>
     if (v != kNoValue && (reads[static_cast<size_t>(v)] > 0 || g.IsGraphOutput(v))) return false;
   }
   // Attributes of the wrong kind make the node invalid; keep it so shape inference reports that.
+  // Before opset 7, is_test=0 (its default) means training mode, which the op itself refuses; do not fold it away.
+  auto is_test = bn.attrs.GetInt("is_test", 0);
+  if (bn.opset < 7 && (!is_test.ok() || *is_test == 0)) return false;
   auto training = bn.attrs.GetInt("training_mode", 0);
   auto spatial = bn.attrs.GetInt("spatial", 1);
   auto eps = bn.attrs.GetFloat("epsilon", 1e-5f);

@@ -11,6 +11,10 @@ namespace deepx {
 // Drops nodes whose outputs InferShapes already evaluated to constants, then dead code.
 Status FoldConstants(Graph& g);
 
+// Turns Constant nodes into constant values (what initializers are), so that shape-independent passes see
+// their payloads: PyTorch exports Clip's min/max (ReLU6) as Constant nodes, which activation fusion needs.
+Status MaterializeConstantNodes(Graph& g);
+
 // Removes Identity nodes and inference-mode Dropout nodes (their first output aliases their input). Graph
 // output names are preserved.
 Status RemoveIdentityNodes(Graph& g);
@@ -24,7 +28,8 @@ Status FoldConvBatchNorm(Graph& g);
 // (see ops/fused_activation.h).
 Status FuseActivations(Graph& g);
 
-// The shape-independent passes in order: RemoveIdentityNodes, FoldConvBatchNorm, FuseActivations.
+// The shape-independent passes in order: MaterializeConstantNodes, RemoveIdentityNodes, FoldConvBatchNorm,
+// FuseActivations.
 Status OptimizeModelGraph(Graph& g);
 
 }  // namespace deepx

@@ -1,6 +1,9 @@
 // Two-input broadcasting ops: arithmetic (Add, Sub, Mul, Div, Pow, Mod), comparisons (Equal, Less, Greater,
 // LessOrEqual, GreaterOrEqual -> bool), logic (And, Or, Xor on bool), plus PRelu (unidirectional slope) and
 // Where (three-way broadcast). The first group shares one infer and one kernel, driven by kBinaryOps.
+//
+// Before opset 7 the table's legacy ops broadcast only B onto A, and only with broadcast=1 (see ops/legacy.h);
+// the kernel reads B with the equivalent numpy shape, so one code path serves both forms.
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -8,6 +11,7 @@
 
 #include "ops/elementwise/broadcast.h"
 #include "ops/elementwise/elementwise_util.h"
+#include "ops/legacy.h"
 #include "ops/op.h"
 
 namespace deepx::elementwise {
@@ -21,23 +25,25 @@ struct BinaryOpInfo {
   BinOp op;
   DtypeSet input_types;  // dtypes of input A (and of B, which must match, except for Pow's exponent)
   bool bool_output;
+  bool legacy_broadcast;  // defined before opset 7, with the `broadcast` and `axis` attributes
+  bool consumed_inputs;   // carried `consumed_inputs` before opset 6
 };
 
 const BinaryOpInfo kBinaryOps[] = {
-    {"Add", BinOp::kAdd, kNumericTypes, false},
-    {"Sub", BinOp::kSub, kNumericTypes, false},
-    {"Mul", BinOp::kMul, kNumericTypes, false},
-    {"Div", BinOp::kDiv, kNumericTypes, false},
-    {"Pow", BinOp::kPow, kNumericTypes, false},
-    {"Mod", BinOp::kMod, kNumericTypes, false},
-    {"Equal", BinOp::kEqual, kAllTypes, true},
-    {"Less", BinOp::kLess, kNumericTypes, true},
-    {"Greater", BinOp::kGreater, kNumericTypes, true},
-    {"LessOrEqual", BinOp::kLessOrEqual, kNumericTypes, true},
-    {"GreaterOrEqual", BinOp::kGreaterOrEqual, kNumericTypes, true},
-    {"And", BinOp::kAnd, kBoolType, true},
-    {"Or", BinOp::kOr, kBoolType, true},
-    {"Xor", BinOp::kXor, kBoolType, true},
+    {"Add", BinOp::kAdd, kNumericTypes, false, true, true},
+    {"Sub", BinOp::kSub, kNumericTypes, false, true, true},
+    {"Mul", BinOp::kMul, kNumericTypes, false, true, true},
+    {"Div", BinOp::kDiv, kNumericTypes, false, true, true},
+    {"Pow", BinOp::kPow, kNumericTypes, false, true, false},
+    {"Mod", BinOp::kMod, kNumericTypes, false, false, false},
+    {"Equal", BinOp::kEqual, kAllTypes, true, true, false},
+    {"Less", BinOp::kLess, kNumericTypes, true, true, false},
+    {"Greater", BinOp::kGreater, kNumericTypes, true, true, false},
+    {"LessOrEqual", BinOp::kLessOrEqual, kNumericTypes, true, false, false},
+    {"GreaterOrEqual", BinOp::kGreaterOrEqual, kNumericTypes, true, false, false},
+    {"And", BinOp::kAnd, kBoolType, true, true, false},
+    {"Or", BinOp::kOr, kBoolType, true, true, false},
+    {"Xor", BinOp::kXor, kBoolType, true, true, false},
 };
 
 const BinaryOpInfo* FindBinaryOp(const std::string& name) {
@@ -46,12 +52,13 @@ const BinaryOpInfo* FindBinaryOp(const std::string& name) {
   return nullptr;
 }
 
-// Applies f(a_elem, b_elem, out_elem&) over the broadcast output. f returns false for a value the op cannot
-// produce (integer division by zero), which becomes an InvalidArgument carrying `failure`.
+// Applies f(a_elem, b_elem, out_elem&) over the broadcast output, reading B as `b_shape` (its own shape, or the
+// numpy equivalent of a legacy broadcast). f returns false for a value the op cannot produce (integer division by
+// zero), which becomes an InvalidArgument carrying `failure`.
 template <typename TA, typename TB, typename TO, typename F>
-Status BroadcastBinary(const Tensor& a, const Tensor& b, Tensor& out, const char* failure, F f) {
+Status BroadcastBinary(const Tensor& a, const Tensor& b, const Shape& b_shape, Tensor& out, const char* failure, F f) {
   const BroadcastIndexer ia(a.shape(), out.shape());
-  const BroadcastIndexer ib(b.shape(), out.shape());
+  const BroadcastIndexer ib(b_shape, out.shape());
   const TA* pa = a.data<TA>();
   const TB* pb = b.data<TB>();
   TO* po = out.data<TO>();
@@ -167,7 +174,15 @@ Status BinaryInfer(InferContext& ctx) {
     if (fmod == 0 && InDtypeSet(ta, kFloatTypes))
       return InvalidArgument("Mod on floating-point inputs requires fmod=1");
   }
-  DX_ASSIGN_OR_RETURN(Shape out, BroadcastShapes(ctx.input_shape(0), ctx.input_shape(1)));
+  if (info->consumed_inputs) DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
+  Shape out;
+  if (info->legacy_broadcast && ctx.opset() < kNumpyBroadcastOpset) {
+    DX_RETURN_IF_ERROR(LegacyBroadcastShape(ctx.attrs(), ctx.input_shape(0), ctx.input_shape(1)).status());
+    out = ctx.input_shape(0);
+  } else {
+    if (info->legacy_broadcast) DX_RETURN_IF_ERROR(RejectLegacyBroadcastAttributes(ctx.attrs()));
+    DX_ASSIGN_OR_RETURN(out, BroadcastShapes(ctx.input_shape(0), ctx.input_shape(1)));
+  }
   ctx.SetOutput(0, info->bool_output ? DataType::kBool : ta, std::move(out));
   return Status::Ok();
 }
@@ -179,6 +194,10 @@ Status BinaryKernel(KernelContext& ctx) {
   const Tensor& a = ctx.input(0);
   const Tensor& b = ctx.input(1);
   Tensor& out = ctx.output(0);
+  Shape b_shape = b.shape();
+  if (info->legacy_broadcast && ctx.opset() < kNumpyBroadcastOpset) {
+    DX_ASSIGN_OR_RETURN(b_shape, LegacyBroadcastShape(ctx.attrs(), a.shape(), b.shape()));
+  }
   Status status = Internal(std::string("unsupported dtype ") + DataTypeName(a.dtype()) + " for " + info->name);
 
   switch (op) {
@@ -188,7 +207,7 @@ Status BinaryKernel(KernelContext& ctx) {
     case BinOp::kDiv:
       VisitNumeric(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        status = BroadcastBinary<T, T, T>(a, b, out, "integer division by zero",
+        status = BroadcastBinary<T, T, T>(a, b, b_shape, out, "integer division by zero",
                                           [op](T x, T y, T& z) { return Arithmetic(op, x, y, z); });
       });
       break;
@@ -196,7 +215,7 @@ Status BinaryKernel(KernelContext& ctx) {
       const bool c_fmod = ctx.attrs().Int("fmod", 0) != 0;
       VisitNumeric(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        status = BroadcastBinary<T, T, T>(a, b, out, "integer modulo by zero",
+        status = BroadcastBinary<T, T, T>(a, b, b_shape, out, "integer modulo by zero",
                                           [c_fmod](T x, T y, T& z) { return Modulo(c_fmod, x, y, z); });
       });
       break;
@@ -206,7 +225,7 @@ Status BinaryKernel(KernelContext& ctx) {
         VisitNumeric(b.dtype(), [&](auto exp_tag) {
           using TA = decltype(base_tag);
           using TB = decltype(exp_tag);
-          status = BroadcastBinary<TA, TB, TA>(a, b, out, "", [](TA x, TB y, TA& z) {
+          status = BroadcastBinary<TA, TB, TA>(a, b, b_shape, out, "", [](TA x, TB y, TA& z) {
             z = Power(x, y);
             return true;
           });
@@ -220,14 +239,15 @@ Status BinaryKernel(KernelContext& ctx) {
     case BinOp::kGreaterOrEqual:
       if (a.dtype() == DataType::kBool) {
         // Any non-zero byte is true; compare truth values, not bytes.
-        status = BroadcastBinary<uint8_t, uint8_t, uint8_t>(a, b, out, "", [op](uint8_t x, uint8_t y, uint8_t& z) {
+        auto compare_truth = [op](uint8_t x, uint8_t y, uint8_t& z) {
           z = Compare(op, x != 0, y != 0) ? 1 : 0;
           return true;
-        });
+        };
+        status = BroadcastBinary<uint8_t, uint8_t, uint8_t>(a, b, b_shape, out, "", compare_truth);
       } else {
         VisitNumeric(a.dtype(), [&](auto tag) {
           using T = decltype(tag);
-          status = BroadcastBinary<T, T, uint8_t>(a, b, out, "", [op](T x, T y, uint8_t& z) {
+          status = BroadcastBinary<T, T, uint8_t>(a, b, b_shape, out, "", [op](T x, T y, uint8_t& z) {
             z = Compare(op, x, y) ? 1 : 0;
             return true;
           });
@@ -237,12 +257,15 @@ Status BinaryKernel(KernelContext& ctx) {
     case BinOp::kAnd:
     case BinOp::kOr:
     case BinOp::kXor:
-      status = BroadcastBinary<uint8_t, uint8_t, uint8_t>(a, b, out, "", [op](uint8_t x, uint8_t y, uint8_t& z) {
+    {
+      auto logic = [op](uint8_t x, uint8_t y, uint8_t& z) {
         const bool p = x != 0, q = y != 0;
         z = (op == BinOp::kAnd ? (p && q) : op == BinOp::kOr ? (p || q) : (p != q)) ? 1 : 0;
         return true;
-      });
+      };
+      status = BroadcastBinary<uint8_t, uint8_t, uint8_t>(a, b, b_shape, out, "", logic);
       break;
+    }
   }
   return status;
 }
@@ -265,6 +288,7 @@ Result<Shape> PReluSlopeShape(const Shape& x, const Shape& slope) {
 }
 
 Status PReluInfer(InferContext& ctx) {
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
   const DataType t = ctx.input_dtype(0);
   DX_RETURN_IF_ERROR(CheckDtype("PRelu", "input X '" + ctx.input_name(0) + "'", t, kFloatTypes | kSignedIntTypes));
   if (ctx.input_dtype(1) != t)
@@ -340,9 +364,11 @@ void RegisterBinaryOps(OpRegistry& r) {
   for (const BinaryOpInfo& info : kBinaryOps) {
     std::vector<std::string> attributes;
     if (info.op == BinOp::kMod) attributes.push_back("fmod");
+    if (info.legacy_broadcast) attributes.insert(attributes.end(), {"axis", "broadcast"});
+    if (info.consumed_inputs) attributes.push_back("consumed_inputs");
     r.Register(OpSchema{info.name, 2, 2, 1, 1, attributes, BinaryInfer, BinaryKernel, nullptr});
   }
-  r.Register(OpSchema{"PRelu", 2, 2, 1, 1, {}, PReluInfer, PReluKernel, PReluCost});
+  r.Register(OpSchema{"PRelu", 2, 2, 1, 1, {"consumed_inputs"}, PReluInfer, PReluKernel, PReluCost});
   r.Register(OpSchema{"Where", 3, 3, 1, 1, {}, WhereInfer, WhereKernel, nullptr});
 }
 

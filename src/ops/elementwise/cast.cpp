@@ -2,7 +2,9 @@
 //
 // Floating point to integer truncates toward zero; out-of-range values saturate and NaN becomes 0 (ONNX leaves
 // these undefined; we only need them to be deterministic and free of C++ undefined behaviour). Anything to bool
-// is "non-zero"; bool to anything is 0 or 1.
+// is "non-zero"; bool to anything is 0 or 1. Cast-1 (opsets 1..5) named the target type with a string ("FLOAT",
+// "INT64", ...: the TensorProto.DataType enum names) instead of its number.
+#include <cctype>
 #include <string>
 #include <type_traits>
 
@@ -57,9 +59,31 @@ Status ConvertTensor(const Tensor& in, Tensor& out) {
   return Status::Ok();
 }
 
-Status CastInfer(InferContext& ctx) {
+constexpr int kCastNumericToOpset = 6;
+
+// The type code a Cast-1 type name stands for (names as in OnnxTypeName, any case).
+Result<int64_t> TypeCodeFromName(const std::string& name) {
+  std::string upper = name;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (int64_t code = 1; code < 64; ++code) {
+    const std::string known = OnnxTypeName(code);
+    if (known.rfind("type code", 0) == 0) break;
+    if (known == upper) return code;
+  }
+  return InvalidArgument("attribute 'to' names no ONNX data type: '" + name + "'");
+}
+
+Result<int64_t> TargetType(const InferContext& ctx) {
   if (!ctx.attrs().has("to")) return InvalidArgument("missing required attribute 'to'");
-  DX_ASSIGN_OR_RETURN(int64_t to, ctx.attrs().GetInt("to", 0));
+  if (ctx.opset() < kCastNumericToOpset) {
+    DX_ASSIGN_OR_RETURN(std::string name, ctx.attrs().GetString("to", ""));
+    return TypeCodeFromName(name);
+  }
+  return ctx.attrs().GetInt("to", 0);
+}
+
+Status CastInfer(InferContext& ctx) {
+  DX_ASSIGN_OR_RETURN(int64_t to, TargetType(ctx));
   if (to < 0 || to > 1000 || !IsKnownDataType(static_cast<int32_t>(to)))
     return Unimplemented("Cast to " + OnnxTypeName(to) + " is not supported");
   DX_RETURN_IF_ERROR(CheckDtype("Cast", "input '" + ctx.input_name(0) + "'", ctx.input_dtype(0), kAllTypes));

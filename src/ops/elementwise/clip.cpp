@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ops/elementwise/elementwise_util.h"
+#include "ops/legacy.h"
 #include "ops/op.h"
 
 namespace deepx::elementwise {
@@ -13,6 +14,7 @@ constexpr int kClipInputsOpset = 11;
 
 Status ClipInfer(InferContext& ctx) {
   const DataType t = ctx.input_dtype(0);
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
   if (ctx.opset() < kClipInputsOpset) {
     if (ctx.has_input(1) || ctx.has_input(2))
       return InvalidArgument("Clip before opset 11 takes min/max as attributes, not inputs");
@@ -69,7 +71,7 @@ OpCost ClipCost(const CostContext& ctx) { return ElementwiseCost(ctx, 2.0); }
 }  // namespace
 
 void RegisterClipOp(OpRegistry& r) {
-  r.Register(OpSchema{"Clip", 1, 3, 1, 1, {"min", "max"}, ClipInfer, ClipKernel, ClipCost});
+  r.Register(OpSchema{"Clip", 1, 3, 1, 1, {"consumed_inputs", "min", "max"}, ClipInfer, ClipKernel, ClipCost});
 }
 
 }  // namespace deepx::elementwise

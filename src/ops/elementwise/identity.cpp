@@ -1,8 +1,13 @@
 // Identity and Dropout (inference only: an identity whose optional mask keeps every element).
+//
+// Before opset 7 Dropout had `is_test`; is_test=0 (its default) asked for random training-mode dropout. An
+// inference runtime has no use for that, and every runtime (and the graph passes here) treats Dropout as a copy,
+// so the attribute is validated and otherwise ignored.
 #include <cstring>
 #include <string>
 
 #include "ops/elementwise/elementwise_util.h"
+#include "ops/legacy.h"
 #include "ops/op.h"
 
 namespace deepx::elementwise {
@@ -12,6 +17,8 @@ namespace {
 constexpr int kDropoutInputsOpset = 12;
 // Dropout-10 made the mask bool; before it the mask had the data's dtype.
 constexpr int kDropoutBoolMaskOpset = 10;
+// Dropout-7 removed `is_test`.
+constexpr int kDropoutNoIsTestOpset = 7;
 
 Status IdentityInfer(InferContext& ctx) {
   ctx.SetOutput(0, ctx.input_dtype(0), ctx.input_shape(0));
@@ -27,6 +34,11 @@ Status CopyInput0(KernelContext& ctx) {
 Status DropoutInfer(InferContext& ctx) {
   const DataType t = ctx.input_dtype(0);
   DX_RETURN_IF_ERROR(CheckDtype("Dropout", "input '" + ctx.input_name(0) + "'", t, kFloatTypes));
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
+  if (ctx.attrs().has("is_test")) {
+    if (ctx.opset() >= kDropoutNoIsTestOpset) return InvalidArgument("attribute 'is_test' exists only before opset 7");
+    DX_RETURN_IF_ERROR(ctx.attrs().GetInt("is_test", 0).status());
+  }
   if (ctx.opset() < kDropoutInputsOpset) {
     if (ctx.has_input(1) || ctx.has_input(2))
       return InvalidArgument("Dropout before opset 12 takes one input; ratio is an attribute");
@@ -83,7 +95,8 @@ OpCost CopyCost(const CostContext& ctx) { return ElementwiseCost(ctx, 0.0); }
 
 void RegisterIdentityOps(OpRegistry& r) {
   r.Register(OpSchema{"Identity", 1, 1, 1, 1, {}, IdentityInfer, CopyInput0, CopyCost});
-  r.Register(OpSchema{"Dropout", 1, 3, 1, 2, {"ratio", "seed"}, DropoutInfer, DropoutKernel, CopyCost});
+  r.Register(OpSchema{"Dropout", 1, 3, 1, 2, {"consumed_inputs", "is_test", "ratio", "seed"}, DropoutInfer,
+                      DropoutKernel, CopyCost});
 }
 
 }  // namespace deepx::elementwise

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ops/elementwise/elementwise_util.h"
+#include "ops/legacy.h"
 #include "ops/op.h"
 
 namespace deepx::elementwise {
@@ -112,6 +113,25 @@ const UnaryOpInfo* FindUnaryOp(const std::string& name) {
   return nullptr;
 }
 
+// Ops whose opset-1 version carried the `consumed_inputs` hint (dropped in opset 6).
+bool HadConsumedInputs(const std::string& name) {
+  static const char* const kNames[] = {"Abs", "Ceil", "Elu", "Exp", "Floor", "HardSigmoid", "LeakyRelu", "Log",
+                                       "Neg", "Reciprocal", "Relu", "Selu", "Sigmoid", "Sqrt", "Tanh"};
+  for (const char* n : kNames)
+    if (name == n) return true;
+  return false;
+}
+
+// A parameter's default for the node's opset. Selu-1 used four-digit constants; Selu-6 switched to the float32
+// values of the exact SELU constants.
+float ParamDefault(const UnaryOpInfo& info, const UnaryParam& p, int opset) {
+  if (opset < 6 && std::string(info.name) == "Selu") {
+    if (std::string(p.name) == "alpha") return 1.6732f;
+    if (std::string(p.name) == "gamma") return 1.0507f;
+  }
+  return p.default_value;
+}
+
 template <typename T>
 T IntegerUnary(IntUnary kind, T x) {
   switch (kind) {
@@ -129,8 +149,9 @@ Status UnaryInfer(InferContext& ctx) {
   if (!info) return Internal("no unary op table entry for " + ctx.node().op_type);
   const DataType t = ctx.input_dtype(0);
   DX_RETURN_IF_ERROR(CheckDtype(info->name, "input '" + ctx.input_name(0) + "'", t, info->types));
+  if (HadConsumedInputs(info->name)) DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
   for (const UnaryParam& p : info->params) {
-    DX_ASSIGN_OR_RETURN(float v, ctx.attrs().GetFloat(p.name, p.default_value));
+    DX_ASSIGN_OR_RETURN(float v, ctx.attrs().GetFloat(p.name, ParamDefault(*info, p, ctx.opset())));
     if (!std::isfinite(v)) return InvalidArgument(std::string("attribute '") + p.name + "' must be finite");
   }
   if (std::string(info->name) == "Celu" && ctx.attrs().Float("alpha", 1.0f) == 0.0f)
@@ -153,7 +174,7 @@ Status UnaryKernel(KernelContext& ctx) {
   }
   double params[2] = {0, 0};
   for (size_t k = 0; k < info->params.size() && k < 2; ++k)
-    params[k] = ctx.attrs().Float(info->params[k].name, info->params[k].default_value);
+    params[k] = ctx.attrs().Float(info->params[k].name, ParamDefault(*info, info->params[k], ctx.opset()));
   VisitNumeric(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* px = x.data<T>();
@@ -178,6 +199,7 @@ void RegisterUnaryOps(OpRegistry& r) {
   for (const UnaryOpInfo& info : UnaryOps()) {
     std::vector<std::string> attributes;
     for (const UnaryParam& p : info.params) attributes.push_back(p.name);
+    if (HadConsumedInputs(info.name)) attributes.push_back("consumed_inputs");
     r.Register(OpSchema{info.name, 1, 1, 1, 1, attributes, UnaryInfer, UnaryKernel, UnaryCost});
   }
 }

@@ -1,4 +1,5 @@
-// Variadic broadcasting ops: Sum, Max, Min, Mean over 1..N inputs of one dtype.
+// Variadic broadcasting ops: Sum, Max, Min, Mean over 1..N inputs of one dtype. Before opset 8 they did not
+// broadcast: every input must have the same shape.
 #include <climits>
 #include <cmath>
 #include <string>
@@ -7,10 +8,13 @@
 
 #include "ops/elementwise/broadcast.h"
 #include "ops/elementwise/elementwise_util.h"
+#include "ops/legacy.h"
 #include "ops/op.h"
 
 namespace deepx::elementwise {
 namespace {
+
+constexpr int kVariadicBroadcastOpset = 8;
 
 DtypeSet VariadicTypes(const std::string& op) { return op == "Mean" ? kFloatTypes : kNumericTypes; }
 
@@ -27,6 +31,15 @@ Status VariadicInfer(InferContext& ctx) {
     shapes.push_back(ctx.input_shape(i));
   }
   DX_RETURN_IF_ERROR(CheckDtype(op, "input '" + ctx.input_name(0) + "'", ctx.input_dtype(0), VariadicTypes(op)));
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
+  if (ctx.opset() < kVariadicBroadcastOpset) {
+    for (size_t i = 1; i < shapes.size(); ++i) {
+      if (shapes[i] != shapes[0])
+        return InvalidArgument("input " + std::to_string(i) + " has shape " + ShapeToString(shapes[i]) +
+                               " but input 0 has " + ShapeToString(shapes[0]) + "; " + op +
+                               " broadcasts only from opset 8");
+    }
+  }
   DX_ASSIGN_OR_RETURN(Shape out, BroadcastShapes(shapes));
   ctx.SetOutput(0, ctx.input_dtype(0), std::move(out));
   return Status::Ok();
@@ -78,7 +91,7 @@ OpCost VariadicCost(const CostContext& ctx) {
 
 void RegisterVariadicOps(OpRegistry& r) {
   for (const char* name : {"Sum", "Max", "Min", "Mean"}) {
-    r.Register(OpSchema{name, 1, INT_MAX, 1, 1, {}, VariadicInfer, VariadicKernel, VariadicCost});
+    r.Register(OpSchema{name, 1, INT_MAX, 1, 1, {"consumed_inputs"}, VariadicInfer, VariadicKernel, VariadicCost});
   }
 }
 

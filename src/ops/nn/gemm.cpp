@@ -1,9 +1,11 @@
 // Gemm: Y = alpha * op(A) * op(B) + beta * C, with op = optional transpose, C broadcast to [M, N], and an
-// optional fused activation.
+// optional fused activation. Before opset 7, C broadcast only with the attribute broadcast=1 and otherwise had to
+// be exactly [M, N].
 #include <string>
 #include <vector>
 
 #include "ops/fused_activation.h"
+#include "ops/legacy.h"
 #include "ops/nn/nn_common.h"
 
 namespace deepx {
@@ -37,11 +39,23 @@ Status InferGemm(InferContext& ctx) {
   DX_ASSIGN_OR_RETURN(GemmDims d, Dims(ctx.attrs(), ctx.input_shape(0), ctx.input_shape(1)));
   DX_RETURN_IF_ERROR(ctx.attrs().GetFloat("alpha", 1.0f).status());
   DX_RETURN_IF_ERROR(ctx.attrs().GetFloat("beta", 1.0f).status());
+  int64_t broadcast = 1;
+  if (ctx.opset() < kNumpyBroadcastOpset) {
+    DX_ASSIGN_OR_RETURN(broadcast, ctx.attrs().GetInt("broadcast", 0));
+    if (broadcast != 0 && broadcast != 1)
+      return InvalidArgument("attribute 'broadcast' must be 0 or 1, got " + std::to_string(broadcast));
+  } else if (ctx.attrs().has("broadcast")) {
+    return InvalidArgument("attribute 'broadcast' exists only before opset 7; from opset 7 C always broadcasts");
+  }
   if (ctx.has_input(2)) {
     DX_RETURN_IF_ERROR(nn::RequireFloat(ctx, 2, "C"));
     const Shape& c = ctx.input_shape(2);
-    // Unidirectional broadcast: right-aligned, each dim of C is 1 or the matching dim of [M, N].
     const Shape target = {d.m, d.n};
+    if (broadcast == 0 && c != target) {
+      return InvalidArgument("C " + ShapeToString(c) + " must be " + ShapeToString(target) +
+                             " when broadcast=0 (before opset 7 C broadcasts only with broadcast=1)");
+    }
+    // Unidirectional broadcast: right-aligned, each dim of C is 1 or the matching dim of [M, N].
     bool ok = c.size() <= 2;
     for (size_t i = 0; ok && i < c.size(); ++i) {
       const int64_t t = target[2 - c.size() + i];
@@ -111,8 +125,7 @@ OpSchema GemmSchema() {
                   .max_inputs = 3,
                   .min_outputs = 1,
                   .max_outputs = 1,
-                  // "broadcast" is from opset 6 and older, where C broadcast only when it was set; accepting C of any
-                  // broadcastable shape covers both settings.
+                  // "broadcast" is from opset 6 and older (see the top of the file).
                   .attributes = {"alpha", "beta", "broadcast", "transA", "transB"},
                   .infer = InferGemm,
                   .reference = GemmKernel,

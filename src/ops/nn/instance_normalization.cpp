@@ -3,12 +3,14 @@
 #include <cmath>
 #include <string>
 
+#include "ops/legacy.h"
 #include "ops/nn/nn_common.h"
 
 namespace deepx {
 namespace {
 
 Status InferInstanceNormalization(InferContext& ctx) {
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx));
   DX_ASSIGN_OR_RETURN(float epsilon, ctx.attrs().GetFloat("epsilon", 1e-5f));
   if (!(epsilon >= 0)) return InvalidArgument("epsilon must be >= 0, got " + std::to_string(epsilon));
   const char* names[] = {"input", "scale", "B"};
@@ -64,7 +66,7 @@ OpSchema InstanceNormalizationSchema() {
                   .max_inputs = 3,
                   .min_outputs = 1,
                   .max_outputs = 1,
-                  .attributes = {"epsilon"},
+                  .attributes = {"consumed_inputs", "epsilon"},
                   .infer = InferInstanceNormalization,
                   .reference = InstanceNormalizationKernel,
                   .cost = InstanceNormalizationCost};

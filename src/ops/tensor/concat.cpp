@@ -1,4 +1,5 @@
-// Concat: joins inputs of equal rank along `axis`; all other dimensions must agree.
+// Concat: joins inputs of equal rank along `axis`; all other dimensions must agree. `axis` is required from opset
+// 4 and defaults to 1 before it.
 #include <cstring>
 #include <limits>
 
@@ -8,11 +9,17 @@
 namespace deepx::tensor_ops {
 namespace {
 
+constexpr int kAxisRequiredOpset = 4;
+
+int64_t DefaultAxis(int opset) { return opset < kAxisRequiredOpset ? 1 : 0; }
+
 Status InferConcat(InferContext& ctx) {
   const DataType dtype = ctx.input_dtype(0);
   DX_RETURN_IF_ERROR(CheckKnownDtype(dtype, "input 0"));
-  if (!ctx.attrs().has("axis")) return InvalidArgument("attribute 'axis' is required");
-  DX_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.attrs().GetInt("axis", 0));
+  if (!ctx.attrs().has("axis") && ctx.opset() >= kAxisRequiredOpset) {
+    return InvalidArgument("attribute 'axis' is required");
+  }
+  DX_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.attrs().GetInt("axis", DefaultAxis(ctx.opset())));
   const int64_t rank = ctx.input_rank(0);
   if (rank == 0) return InvalidArgument("inputs must have rank >= 1, got a scalar");
   DX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_attr, rank));
@@ -45,7 +52,7 @@ Status InferConcat(InferContext& ctx) {
 
 Status ConcatKernel(KernelContext& ctx) {
   Tensor& out = ctx.output(0);
-  int64_t axis = ctx.attrs().Int("axis", 0);
+  int64_t axis = ctx.attrs().Int("axis", DefaultAxis(ctx.opset()));
   if (axis < 0) axis += out.rank();
   const size_t a = static_cast<size_t>(axis);
   const size_t es = DataTypeSize(out.dtype());

@@ -1,7 +1,8 @@
 // Pad: grows (or, with negative pads, crops) each axis by pads[begin] and pads[end]. Modes: constant (fill value),
 // edge (repeat the border element) and reflect (mirror without repeating the border). Before opset 11 'pads' and
 // 'value' are attributes; from 11 they are inputs (pads, constant_value), and opset 18 adds an optional 'axes'
-// input naming which axes the pads refer to.
+// input naming which axes the pads refer to. Pad-1 (opset 1) called the attribute 'paddings' and allowed no
+// negative values.
 #include <cstring>
 
 #include "ops/tensor/tensor_ops.h"
@@ -37,11 +38,19 @@ Result<PadParams> ParsePad(const Attributes& attrs, int opset, int64_t rank, con
 
   std::vector<int64_t> pads;
   std::vector<int64_t> axes;
-  if (opset < 11) {
+  if (opset < 2) {
+    if (attrs.has("pads")) return InvalidArgument("Pad in opset 1 takes 'paddings', not 'pads'");
+    if (!attrs.has("paddings")) return InvalidArgument("attribute 'paddings' is required in opset 1");
+    DX_ASSIGN_OR_RETURN(pads, attrs.GetInts("paddings"));
+    for (int64_t v : pads) {
+      if (v < 0) return InvalidArgument("paddings " + ShapeToString(pads) + " has a negative value (opset 1)");
+    }
+  } else if (opset < 11) {
+    if (attrs.has("paddings")) return InvalidArgument("attribute 'paddings' was renamed 'pads' in opset 2");
     if (!attrs.has("pads")) return InvalidArgument("attribute 'pads' is required before opset 11");
     DX_ASSIGN_OR_RETURN(pads, attrs.GetInts("pads"));
   } else {
-    if (attrs.has("pads") || attrs.has("value")) {
+    if (attrs.has("pads") || attrs.has("paddings") || attrs.has("value")) {
       return InvalidArgument("'pads' and 'value' are inputs from opset 11, not attributes");
     }
     if (!pads_input) return InvalidArgument("input 'pads' is required from opset 11");
@@ -164,7 +173,7 @@ Status PadKernel(KernelContext& ctx) {
 }  // namespace
 
 OpSchema PadSchema() {
-  return {.name = "Pad", .min_inputs = 1, .max_inputs = 4, .attributes = {"mode", "pads", "value"},
+  return {.name = "Pad", .min_inputs = 1, .max_inputs = 4, .attributes = {"mode", "paddings", "pads", "value"},
           .infer = InferPad, .reference = PadKernel, .cost = DataMovementCost};
 }
 

@@ -1,19 +1,36 @@
 // Reshape: same elements, new shape from a constant int64 `shape` input. A 0 copies the input's dimension at the
-// same position (unless allowzero=1, when it means an empty dimension); one -1 is inferred from the rest.
+// same position (unless allowzero=1, when it means an empty dimension); one -1 is inferred from the rest. Before
+// opset 5 the new shape was the `shape` attribute (with the same 0 / -1 rules) and there was no second input.
 #include <cstring>
 
+#include "ops/legacy.h"
 #include "ops/tensor/tensor_ops.h"
 #include "ops/tensor/tensor_util.h"
 
 namespace deepx::tensor_ops {
 namespace {
 
-Status InferReshape(InferContext& ctx) {
-  DX_RETURN_IF_ERROR(CheckKnownDtype(ctx.input_dtype(0), "data"));
+constexpr int kShapeInputOpset = 5;
+
+Result<std::vector<int64_t>> RequestedShape(const InferContext& ctx) {
+  if (ctx.opset() < kShapeInputOpset) {
+    DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx, kShapeInputOpset));
+    if (ctx.has_input(1)) return InvalidArgument("Reshape before opset 5 takes one input; shape is an attribute");
+    if (!ctx.attrs().has("shape")) return InvalidArgument("attribute 'shape' is required before opset 5");
+    return ctx.attrs().GetInts("shape");
+  }
+  if (ctx.attrs().has("shape")) return InvalidArgument("'shape' is an input from opset 5, not an attribute");
+  DX_RETURN_IF_ERROR(CheckConsumedInputs(ctx, kShapeInputOpset));
+  if (!ctx.has_input(1)) return InvalidArgument("input 'shape' is required from opset 5");
   if (ctx.input_dtype(1) != DataType::kInt64) {
     return InvalidArgument(std::string("shape must be int64, got ") + DataTypeName(ctx.input_dtype(1)));
   }
-  DX_ASSIGN_OR_RETURN(std::vector<int64_t> requested, ConstantIntInput(ctx, 1, "shape"));
+  return ConstantIntInput(ctx, 1, "shape");
+}
+
+Status InferReshape(InferContext& ctx) {
+  DX_RETURN_IF_ERROR(CheckKnownDtype(ctx.input_dtype(0), "data"));
+  DX_ASSIGN_OR_RETURN(std::vector<int64_t> requested, RequestedShape(ctx));
   DX_ASSIGN_OR_RETURN(int64_t allowzero, ctx.attrs().GetInt("allowzero", 0));
   if (allowzero != 0 && allowzero != 1) {
     return InvalidArgument("allowzero must be 0 or 1, got " + std::to_string(allowzero));
@@ -73,8 +90,8 @@ Status ReshapeKernel(KernelContext& ctx) {
 }  // namespace
 
 OpSchema ReshapeSchema() {
-  return {.name = "Reshape", .min_inputs = 2, .max_inputs = 2, .attributes = {"allowzero"}, .infer = InferReshape,
-          .reference = ReshapeKernel, .cost = DataMovementCost};
+  return {.name = "Reshape", .min_inputs = 1, .max_inputs = 2, .attributes = {"allowzero", "consumed_inputs", "shape"},
+          .infer = InferReshape, .reference = ReshapeKernel, .cost = DataMovementCost};
 }
 
 }  // namespace deepx::tensor_ops

@@ -1,6 +1,7 @@
 // Split: cuts the input along `axis` into one piece per output. Piece sizes come from the 'split' attribute
 // (before opset 13), the optional constant 'split' input (13+), or are equal; opset 18's num_outputs lets the
-// last piece be smaller when the dimension does not divide evenly.
+// last piece be smaller when the dimension does not divide evenly. Split-1 (opset 1 only) took the sizes from
+// the attribute or from an optional second input, and gave `axis` no default.
 #include <cstring>
 #include <limits>
 
@@ -10,11 +11,19 @@
 namespace deepx::tensor_ops {
 namespace {
 
+constexpr int kSplitInputOpset = 13;  // Split-13 moved 'split' to input 1
+constexpr int kSplit2Opset = 2;       // Split-2 dropped Split-1's second input and defaulted axis to 0
+
 Result<std::vector<int64_t>> SplitSizes(const InferContext& ctx, int64_t dim) {
   const int64_t outputs = static_cast<int64_t>(ctx.num_outputs());
   std::vector<int64_t> sizes;
   bool explicit_sizes = false;
-  if (ctx.opset() < 13) {
+  if (ctx.opset() < kSplit2Opset && ctx.has_input(1)) {
+    if (ctx.attrs().has("split")) return InvalidArgument("'split' is given both as attribute and as input");
+    DX_ASSIGN_OR_RETURN(sizes, ConstantIntInput(ctx, 1, "split"));
+    explicit_sizes = true;
+  } else if (ctx.opset() < kSplitInputOpset) {
+    if (ctx.has_input(1)) return InvalidArgument("'split' is an attribute from opset 2 to 12, not an input");
     if (ctx.attrs().has("split")) {
       DX_ASSIGN_OR_RETURN(sizes, ctx.attrs().GetInts("split"));
       explicit_sizes = true;
@@ -74,6 +83,9 @@ Result<std::vector<int64_t>> SplitSizes(const InferContext& ctx, int64_t dim) {
 Status InferSplit(InferContext& ctx) {
   DX_RETURN_IF_ERROR(CheckKnownDtype(ctx.input_dtype(0), "input"));
   const Shape& in = ctx.input_shape(0);
+  if (ctx.opset() < kSplit2Opset && !ctx.attrs().has("axis")) {
+    return Unimplemented("Split-1 (opset 1) without 'axis' has no defined default axis");
+  }
   DX_ASSIGN_OR_RETURN(int64_t axis_attr, ctx.attrs().GetInt("axis", 0));
   DX_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_attr, ctx.input_rank(0)));
   for (size_t i = 0; i < ctx.num_outputs(); ++i) {

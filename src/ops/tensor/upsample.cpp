@@ -1,5 +1,6 @@
 // Upsample (opsets 7..9, replaced by Resize in 10): nearest or linear resizing of a 4-D NCHW tensor by `scales`
-// (an attribute before opset 9, a constant input from 9), with asymmetric coordinates.
+// (an attribute before opset 9, a constant input from 9), with asymmetric coordinates. The experimental Upsample-1
+// (opsets 1..6) gave the two spatial scales as `height_scale` and `width_scale`, which mean scales [1, 1, h, w].
 #include "ops/tensor/resize_common.h"
 #include "ops/tensor/tensor_ops.h"
 #include "ops/tensor/tensor_util.h"
@@ -7,8 +8,23 @@
 namespace deepx::tensor_ops {
 namespace {
 
+constexpr int kScalesAttributeOpset = 7;
+
 // Before opset 9 the scales come from the attribute; `input` is the scales input's value otherwise.
 Result<Tensor> UpsampleScales(const Attributes& attrs, int opset, const Tensor* input) {
+  const bool has_hw = attrs.has("height_scale") || attrs.has("width_scale");
+  if (opset < kScalesAttributeOpset) {
+    if (input || attrs.has("scales")) {
+      return InvalidArgument("Upsample before opset 7 takes 'height_scale' and 'width_scale', not 'scales'");
+    }
+    if (!attrs.has("height_scale") || !attrs.has("width_scale")) {
+      return InvalidArgument("attributes 'height_scale' and 'width_scale' are required before opset 7");
+    }
+    DX_ASSIGN_OR_RETURN(float h, attrs.GetFloat("height_scale", 1.0f));
+    DX_ASSIGN_OR_RETURN(float w, attrs.GetFloat("width_scale", 1.0f));
+    return Tensor::FromFloats({4}, {1.0f, 1.0f, h, w});
+  }
+  if (has_hw) return InvalidArgument("'height_scale' and 'width_scale' exist only before opset 7; use 'scales'");
   if (opset < 9) {
     if (input) return InvalidArgument("'scales' is an attribute before opset 9, not an input");
     if (!attrs.has("scales")) return InvalidArgument("attribute 'scales' is required");
@@ -23,6 +39,9 @@ Result<Tensor> UpsampleScales(const Attributes& attrs, int opset, const Tensor* 
 Status InferUpsample(InferContext& ctx) {
   const DataType dtype = ctx.input_dtype(0);
   DX_RETURN_IF_ERROR(CheckKnownDtype(dtype, "X"));
+  if (ctx.opset() < kScalesAttributeOpset && ctx.input_rank(0) != 4) {
+    return InvalidArgument("Upsample before opset 7 needs a 4-D NCHW input, got " + ShapeToString(ctx.input_shape(0)));
+  }
   if (ctx.has_input(1) && !ctx.input_constant(1)) {
     return Unimplemented("scales input '" + ctx.input_name(1) +
                          "' must be a constant (values computed at run time are not supported)");
@@ -47,8 +66,13 @@ Status UpsampleKernel(KernelContext& ctx) {
 }  // namespace
 
 OpSchema UpsampleSchema() {
-  return {.name = "Upsample", .min_inputs = 1, .max_inputs = 2, .attributes = {"mode", "scales"},
-          .infer = InferUpsample, .reference = UpsampleKernel, .cost = DataMovementCost};
+  return {.name = "Upsample",
+          .min_inputs = 1,
+          .max_inputs = 2,
+          .attributes = {"height_scale", "mode", "scales", "width_scale"},
+          .infer = InferUpsample,
+          .reference = UpsampleKernel,
+          .cost = DataMovementCost};
 }
 
 }  // namespace deepx::tensor_ops
