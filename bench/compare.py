@@ -45,12 +45,24 @@ def ensure_venv():
     os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
 
 
+def cpu_jiffies():
+    """(total, idle) jiffies of all CPUs from /proc/stat, or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return sum(fields), fields[3] + fields[4]  # idle + iowait
+
+
 def run_measured(cmd, timeout):
-    """Runs cmd; returns (returncode, stdout, stderr, peak RSS of the child in MiB, wall seconds).
+    """Runs cmd; returns (returncode, stdout, stderr, peak RSS of the child in MiB, wall seconds, others' load).
 
     The child is reaped with wait4 so that its own ru_maxrss is read; this is the same number for every runtime,
-    whatever the runtime says about itself."""
+    whatever the runtime says about itself. "Others' load" is the CPU time used by every other process while the
+    child ran, in CPUs (0.5 = half a core): on a shared machine it tells which measurements were disturbed."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        before = cpu_jiffies()
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
         deadline = t0 + timeout
@@ -64,11 +76,17 @@ def run_measured(cmd, timeout):
                 break
             time.sleep(0.005)
         wall = time.perf_counter() - t0
+        after = cpu_jiffies()
+        others = None
+        if before and after:
+            hz = os.sysconf("SC_CLK_TCK")
+            busy_s = ((after[0] - before[0]) - (after[1] - before[1])) / hz
+            others = max(0.0, busy_s - usage.ru_utime - usage.ru_stime) / max(wall, 1e-3)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return (proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                usage.ru_maxrss / 1024.0, wall)
+                usage.ru_maxrss / 1024.0, wall, others)
 
 
 def cpu_busy(seconds=1.0):
@@ -95,6 +113,14 @@ def wait_for_quiet(max_wait_s, threshold=0.25):
     while busy is not None and busy > threshold and time.time() < deadline:
         busy = cpu_busy()
     return busy
+
+
+# Other processes using more than this many CPUs during a measurement mark it as disturbed.
+DISTURBED_CPUS = 0.15
+
+
+def disturbed(doc):
+    return "error" not in doc and (doc.get("others_cpus") or 0.0) > DISTURBED_CPUS
 
 
 def latency_stats(times):
@@ -130,7 +156,7 @@ class DeepX:
                    "--iterations", str(iterations), "--warmup", str(warmup)]
             if self.bench_takes_input:
                 cmd += ["--input", "input=" + input_npy]
-            rc, out, err, rss, wall = run_measured(cmd, timeout)
+            rc, out, err, rss, wall, others = run_measured(cmd, timeout)
             if rc != 0:
                 return {"error": f"deepx bench exited {rc}: {err.strip()[-500:]}"}
             try:
@@ -140,13 +166,14 @@ class DeepX:
             doc["self_reported_peak_rss_mb"] = doc.get("peak_rss_mb")
             doc["peak_rss_mb"] = rss
             doc["wall_s"] = wall
+            doc["others_cpus"] = others
             return doc
         # Fallback: one process per timed inference; at most 5 per round, since every process loads the model.
         times, rss_max, load = [], 0.0, []
         for _ in range(min(iterations, 5)):
             cmd = [self.binary, "run", model, "--json", "--backend", self.backend, "--threads", str(self.threads),
                    "--input", "input=" + input_npy, "--top-k", "0"]
-            rc, out, err, rss, _ = run_measured(cmd, timeout)
+            rc, out, err, rss, _, _ = run_measured(cmd, timeout)
             if rc != 0:
                 return {"error": f"deepx run exited {rc}: {err.strip()[-500:]}"}
             timing = json.loads(out)["timing"]
@@ -159,7 +186,7 @@ class DeepX:
     def output(self, model, input_npy, out_dir, timeout):
         cmd = [self.binary, "run", model, "--backend", self.backend, "--threads", str(self.threads),
                "--input", "input=" + input_npy, "--output", out_dir, "--top-k", "0"]
-        rc, _, err, _, _ = run_measured(cmd, timeout)
+        rc, _, err, _, _, _ = run_measured(cmd, timeout)
         if rc != 0:
             return None, f"deepx run exited {rc}: {err.strip()[-500:]}"
         return os.path.join(out_dir, "output.npy"), None
@@ -176,13 +203,14 @@ class Peer:
                self.name, "--threads", str(self.threads), "--iterations", str(iterations), "--warmup", str(warmup)]
         if output:
             cmd += ["--output", output]
-        rc, out, err, rss, wall = run_measured(cmd, timeout)
+        rc, out, err, rss, wall, others = run_measured(cmd, timeout)
         if rc != 0:
             return {"error": f"{self.name} exited {rc}: {err.strip()[-500:]}"}
         doc = json.loads(out.strip().splitlines()[-1])
         doc["self_reported_peak_rss_mb"] = doc["peak_rss_mb"]
         doc["peak_rss_mb"] = rss
         doc["wall_s"] = wall
+        doc["others_cpus"] = others
         return doc
 
 
@@ -249,6 +277,12 @@ def rss(summary):
     return f"{summary['peak_rss_mb']:.0f}" if "peak_rss_mb" in summary else "—"
 
 
+def p50(summary):
+    if "p50_ms" not in summary:
+        return "error"
+    return fmt(summary["p50_ms"]) + ("*" if summary.get("all_rounds_disturbed") else "")
+
+
 def render_table(results):
     peers = results["peers"]
     has_ov = "openvino" in peers
@@ -271,14 +305,16 @@ def render_table(results):
             agree_text = "error: " + agree["error"].splitlines()[0][:80]
         else:
             agree_text = ("yes" if agree["ok"] else "**NO**") + f" ({agree['rel_diff']:.1e})"
-        row = [m["name"], f"{m['flops'] / 1e9:.3g}", fmt(d.get("p50_ms")) if "p50_ms" in d else "error",
-               fmt(o.get("p50_ms")), f"{ratio:.2f}" if ratio is not None else "—", rss(d), rss(o)]
+        row = [m["name"], f"{m['flops'] / 1e9:.3g}", p50(d), p50(o), f"{ratio:.2f}" if ratio is not None else "—", rss(d), rss(o)]
         if has_ov:
             v = m["summary"].get("openvino", {})
-            row += [fmt(v.get("p50_ms")), rss(v)]
+            row += [p50(v), rss(v)]
         row += [agree_text]
         lines.append("| " + " | ".join(row) + " |")
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else None
+    lines.append("")
+    lines.append("\\* every round of this measurement was disturbed by other processes (> "
+                 f"{DISTURBED_CPUS} CPUs busy besides the runtime); undisturbed rounds are used where there are any.")
     lines.append("")
     lines.append(f"Geometric mean of DeepX/ORT: **{geo:.2f}**" if geo else "Geometric mean of DeepX/ORT: —")
     lines.append("")
@@ -421,15 +457,23 @@ def main():
         for r in range(rounds):
             order = runtimes if r % 2 == 0 else list(reversed(runtimes))
             for rt in order:
-                if rt is deepx:
-                    doc = deepx.measure(model, input_npy, iterations, warmup, args.timeout)
-                else:
+                # With --wait-idle, a measurement during which other processes used the CPUs is taken again
+                # (twice at most) once the machine is quiet; the last attempt counts either way.
+                for attempt in range(3 if args.wait_idle > 0 else 1):
+                    if args.wait_idle > 0:
+                        wait_for_quiet(args.wait_idle)
                     doc = rt.measure(model, input_npy, iterations, warmup, args.timeout)
+                    doc["attempt"] = attempt + 1
+                    if not disturbed(doc):
+                        break
                 record["rounds"].setdefault(rt.name, []).append(doc)
                 if "error" in doc:
                     print(f"  {name} round {r + 1} {rt.name}: {doc['error'].splitlines()[0][:200]}", flush=True)
         for rt in runtimes:
             docs = [d for d in record["rounds"].get(rt.name, []) if "error" not in d]
+            clean = [d for d in docs if not disturbed(d)]
+            flagged = not clean
+            docs = clean or docs
             if docs:
                 record["summary"][rt.name] = {
                     "p50_ms": statistics.median(d["latency_ms"]["p50"] for d in docs),
@@ -437,7 +481,8 @@ def main():
                     "min_ms": min(d["latency_ms"]["min"] for d in docs),
                     "peak_rss_mb": statistics.median(d["peak_rss_mb"] for d in docs),
                     "load_ms": statistics.median(d["load_ms"] for d in docs),
-                    "rounds_ok": len(docs),
+                    "rounds_used": len(docs),
+                    "all_rounds_disturbed": flagged,
                 }
         s = record["summary"]
         agree = record["agreement"]

@@ -697,10 +697,16 @@ int main(int argc, char** argv) {
                                           {"any_with_reorders", gm(log_sum[2], nmodels)}}},
       {"geomean_xnn_over_onednn_layers", {{"nhwc", gm(layer_log[0], nl)}, {"any", gm(layer_log[1], nl)},
                                           {"any_with_reorders", gm(layer_log[2], nl)}}},
-      {"models", jmodels},
-      {"layers", jlayers}};
+      {"models", jmodels}};
+  // One layer per line keeps the file small and diffable.
+  std::string text = out.dump(1);
+  text.pop_back();  // the closing brace
+  text += ",\n \"layers\": [\n";
+  for (size_t i = 0; i < jlayers.size(); ++i)
+    text += "  " + jlayers[i].dump() + (i + 1 < jlayers.size() ? ",\n" : "\n");
+  text += " ]\n}\n";
   std::ofstream f(opt.json_path);
-  f << out.dump(1) << "\n";
+  f << text;
   if (!f) {
     std::fprintf(stderr, "could not write %s\n", opt.json_path.c_str());
     return 1;

@@ -8,6 +8,7 @@ PyTorch on a seeded input, then runs `deepx run` on the same input and compares 
 max|deepx - torch| <= RTOL * max|torch| + ATOL.
 
 Usage: check_pytorch_zoo.py --deepx PATH/TO/deepx --workdir DIR [--only name,...] [--batch N]
+                            [--backends reference,cpu]
 Models are written under --workdir (VGG-16 is ~530 MB) and are not committed.
 """
 import argparse
@@ -120,6 +121,7 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--only", default="")
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--backends", default="reference", help="comma-separated deepx backends to check")
     args = ap.parse_args()
     torch.set_num_threads(2)
     os.makedirs(args.workdir, exist_ok=True)
@@ -140,31 +142,35 @@ def main():
                           dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=True)
         inp = os.path.join(args.workdir, name + "_input.npy")
         np.save(inp, x.numpy())
-        outdir = os.path.join(args.workdir, name + "_out")
-        os.makedirs(outdir, exist_ok=True)
-        t0 = time.time()
-        proc = subprocess.run([args.deepx, "run", path, "--input", "input=" + inp, "--output", outdir, "--json"],
-                              capture_output=True, text=True)
-        seconds = time.time() - t0
-        if proc.returncode != 0:
-            failures.append(name)
-            print(f"FAIL {name}: deepx exited {proc.returncode}: {proc.stderr.strip()}")
-            continue
-        got = np.load(os.path.join(outdir, "output.npy"))
-        if got.shape != expected.shape:
-            failures.append(name)
-            print(f"FAIL {name}: shape {got.shape} != {expected.shape}")
-            continue
-        err = float(np.max(np.abs(got - expected)))
-        scale = float(np.max(np.abs(expected)))
-        ok = err <= RTOL * scale + ATOL
-        results.append({"model": name, "max_abs_err": err, "max_abs_ref": scale, "ok": ok, "seconds": seconds})
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: max|err| = {err:.3g} (max|ref| = {scale:.3g}), deepx run {seconds:.1f} s")
-        if not ok:
-            failures.append(name)
+        for backend in [b for b in args.backends.split(",") if b]:
+            label = f"{name} [{backend}]"
+            outdir = os.path.join(args.workdir, f"{name}_{backend}_out")
+            os.makedirs(outdir, exist_ok=True)
+            t0 = time.time()
+            proc = subprocess.run([args.deepx, "run", path, "--backend", backend, "--input", "input=" + inp,
+                                   "--output", outdir, "--json"], capture_output=True, text=True)
+            seconds = time.time() - t0
+            if proc.returncode != 0:
+                failures.append(label)
+                print(f"FAIL {label}: deepx exited {proc.returncode}: {proc.stderr.strip()}")
+                continue
+            got = np.load(os.path.join(outdir, "output.npy"))
+            if got.shape != expected.shape:
+                failures.append(label)
+                print(f"FAIL {label}: shape {got.shape} != {expected.shape}")
+                continue
+            err = float(np.max(np.abs(got - expected)))
+            scale = float(np.max(np.abs(expected)))
+            ok = err <= RTOL * scale + ATOL
+            results.append({"model": name, "backend": backend, "max_abs_err": err, "max_abs_ref": scale, "ok": ok,
+                            "seconds": seconds})
+            print(f"{'ok  ' if ok else 'FAIL'} {label}: max|err| = {err:.3g} (max|ref| = {scale:.3g}), "
+                  f"deepx run {seconds:.1f} s")
+            if not ok:
+                failures.append(label)
     with open(os.path.join(args.workdir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
+    print(f"{len(results) - sum(not r['ok'] for r in results)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

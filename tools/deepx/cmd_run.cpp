@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "deepx/deepx.hpp"
+#include "input_feeds.h"
 #include "io/tensor_file.h"
 
 namespace deepx::cli {
@@ -31,6 +32,7 @@ struct RunArgs {
   int threads = 0;
   uint64_t seed = 0;
   int top_k = 5;
+  std::vector<std::string> input_shapes;  // NAME=DIMS for random inputs with dynamic dims
   std::string labels_file;  // class names for top-k: JSON ("class_names" or "labels" list) or one per line
 };
 
@@ -72,16 +74,6 @@ Result<std::vector<std::string>> LoadLabels(const std::string& path) {
 
 constexpr int kMaxFirstValues = 8;
 
-// "[?, 3, 224, 224]": a declared shape with dynamic dims shown as '?'.
-std::string DeclaredShape(const Shape& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 std::string FormatValue(double v) {
   std::ostringstream os;
   os << std::setprecision(6) << v;
@@ -94,67 +86,6 @@ double Milliseconds(std::chrono::steady_clock::duration d) {
 
 bool IsFloat(DataType t) { return t == DataType::kFloat32 || t == DataType::kFloat64; }
 
-// A tensor for an input the user did not give: dynamic dims 1, floats uniform in [0, 1), everything else zero.
-Tensor RandomInput(const TensorSpec& spec, std::mt19937_64& rng) {
-  Shape shape = spec.shape;
-  for (int64_t& d : shape)
-    if (d < 0) d = 1;
-  Tensor t = Tensor::Zeros(spec.dtype, shape);
-  const int64_t n = t.num_elements();
-  // 24 / 53 random bits give exactly representable values in [0, 1), the same on every standard library.
-  if (spec.dtype == DataType::kFloat32)
-    for (int64_t i = 0; i < n; ++i) t.data<float>()[i] = static_cast<float>(rng() >> 40) * 0x1p-24f;
-  if (spec.dtype == DataType::kFloat64)
-    for (int64_t i = 0; i < n; ++i) t.data<double>()[i] = static_cast<double>(rng() >> 11) * 0x1p-53;
-  return t;
-}
-
-bool ShapeMatches(const Shape& declared, const Shape& actual) {
-  if (declared.size() != actual.size()) return false;
-  for (size_t i = 0; i < declared.size(); ++i)
-    if (declared[i] >= 0 && declared[i] != actual[i]) return false;
-  return true;
-}
-
-struct Feed {
-  std::string name;
-  Tensor tensor;
-  std::string source;  // the file, "random" or "zeros"
-};
-
-// Parses the --input NAME=FILE options and loads each file, checking it against the model's declared input.
-Result<std::vector<Feed>> LoadInputs(const Model& model, const RunArgs& args) {
-  const auto& specs = model.inputs();
-  std::vector<bool> given(specs.size(), false);
-  std::vector<Feed> feeds(specs.size());
-  for (const std::string& arg : args.inputs) {
-    const size_t eq = arg.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
-      return InvalidArgument("--input '" + arg + "': expected NAME=FILE (a .npy or .pb file)");
-    const std::string name = arg.substr(0, eq), file = arg.substr(eq + 1);
-    size_t i = 0;
-    while (i < specs.size() && specs[i].name != name) ++i;
-    if (i == specs.size()) {
-      std::string known;
-      for (const TensorSpec& s : specs) known += (known.empty() ? "'" : ", '") + s.name + "'";
-      return NotFound("--input '" + arg + "': the model has no input named '" + name + "' (inputs: " + known + ")");
-    }
-    if (given[i]) return InvalidArgument("--input: input '" + name + "' is given twice");
-    DX_ASSIGN_OR_RETURN(Tensor t, LoadTensorFile(file));
-    const TensorSpec& spec = specs[i];
-    if (t.dtype() != spec.dtype || !ShapeMatches(spec.shape, t.shape()))
-      return InvalidArgument("input '" + name + "' from '" + file + "' is " + DataTypeName(t.dtype()) + " " +
-                             ShapeToString(t.shape()) + ", but the model wants " + DataTypeName(spec.dtype) + " " +
-                             DeclaredShape(spec.shape));
-    feeds[i] = {name, std::move(t), file};
-    given[i] = true;
-  }
-  std::mt19937_64 rng(args.seed);
-  for (size_t i = 0; i < specs.size(); ++i)
-    if (!given[i])
-      feeds[i] = {specs[i].name, RandomInput(specs[i], rng), IsFloat(specs[i].dtype) ? "random" : "zeros"};
-  return feeds;
-}
 
 struct Stats {
   double min = 0, max = 0, mean = 0;
@@ -250,7 +181,7 @@ Status Run(const RunArgs& args) {
   if (!args.labels_file.empty()) {
     DX_ASSIGN_OR_RETURN(labels, LoadLabels(args.labels_file));
   }
-  DX_ASSIGN_OR_RETURN(std::vector<Feed> feeds, LoadInputs(*model, args));
+  DX_ASSIGN_OR_RETURN(std::vector<Feed> feeds, LoadFeeds(*model, args.inputs, args.input_shapes, args.seed));
   std::vector<std::pair<std::string, Tensor>> named;
   for (const Feed& f : feeds) named.emplace_back(f.name, f.tensor);
   t0 = Clock::now();
@@ -374,6 +305,9 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--top-k", args->top_k, "Classes to show per row of [N, C] outputs (0: none)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
+  cmd->add_option("--input-shape", args->input_shapes,
+                  "NAME=DIMS: shape of a random input with dynamic dims, e.g. input=4,3,224,224 (repeatable)")
+      ->type_name("NAME=DIMS");
   cmd->add_option("--labels", args->labels_file,
                   "Class names for top-k: JSON with a \"class_names\" or \"labels\" list, or one name per line")
       ->type_name("FILE");
