@@ -313,9 +313,11 @@ def render_table(results):
         lines.append("| " + " | ".join(row) + " |")
     geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else None
     lines.append("")
-    lines.append("\\* every round of this measurement was disturbed by other processes (> "
-                 f"{DISTURBED_CPUS} CPUs busy besides the runtime); undisturbed rounds are used where there are any.")
-    lines.append("")
+    if any(x["summary"].get(k, {}).get("all_rounds_disturbed") for x in results["models"] for k in x["summary"]):
+        lines.append("\\* every round of this measurement was disturbed by other processes (> "
+                     f"{DISTURBED_CPUS} CPUs busy besides the runtime); undisturbed rounds are used where there are "
+                     "any.")
+        lines.append("")
     lines.append(f"Geometric mean of DeepX/ORT: **{geo:.2f}**" if geo else "Geometric mean of DeepX/ORT: —")
     lines.append("")
     lines.append(f"- DeepX/ORT p50 ≤ 1.0 on every model: **{'met' if n and ratio_ok == n else 'not met'}** "

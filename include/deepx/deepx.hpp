@@ -102,6 +102,12 @@ struct LayerTiming {
   double duration_ms = 0;
 };
 
+// Memory a session holds for its prepared specialisations (0 where a backend does not report it).
+struct SessionMemory {
+  int64_t activation_bytes = 0;  // peak intermediate activations of one run (activation arenas + scratch)
+  int64_t resident_bytes = 0;    // held between runs: packed weights, arenas, scratch
+};
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> Create(std::shared_ptr<const Model> model,
@@ -116,6 +122,8 @@ class Session {
                                   std::vector<LayerTiming>* timings);
 
   const Model& model() const;
+  // Over the specialisations prepared so far (one per distinct input shape set).
+  SessionMemory memory() const;
   ~Session();
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);

@@ -51,6 +51,9 @@ class Executable {
                      const RunOptions& options = {}) = 0;
   // Bytes of memory this executable holds between runs (packed weights, activation arena); 0 if unknown.
   virtual int64_t resident_bytes() const { return 0; }
+  // Peak bytes of intermediate activations (arena + scratch) a run needs, excluding block inputs and outputs;
+  // 0 if unknown.
+  virtual int64_t activation_bytes() const { return 0; }
 };
 
 class Backend {

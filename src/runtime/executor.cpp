@@ -66,4 +66,16 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, con
   return outputs;
 }
 
+int64_t Executor::activation_bytes() const {
+  int64_t total = 0;
+  for (const auto& e : executables_) total += e->activation_bytes();
+  return total;
+}
+
+int64_t Executor::resident_bytes() const {
+  int64_t total = 0;
+  for (const auto& e : executables_) total += e->resident_bytes();
+  return total;
+}
+
 }  // namespace deepx

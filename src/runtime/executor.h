@@ -22,6 +22,9 @@ class Executor {
   const std::vector<std::shared_ptr<Backend>>& backends() const { return backends_; }
 
   const Graph& graph() const { return *graph_; }
+  // Sums over the plan's blocks of Executable::activation_bytes / resident_bytes.
+  int64_t activation_bytes() const;
+  int64_t resident_bytes() const;
   const Plan& plan() const { return plan_; }
 
  private:

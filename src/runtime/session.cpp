@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -88,6 +89,16 @@ struct Session::Impl {
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 const Model& Session::model() const { return *impl_->model; }
+
+SessionMemory Session::memory() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  SessionMemory m;
+  for (const auto& [key, executor] : impl_->executors) {
+    m.activation_bytes = std::max(m.activation_bytes, executor->activation_bytes());
+    m.resident_bytes += executor->resident_bytes();
+  }
+  return m;
+}
 
 Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> model, const SessionOptions& options) {
   if (!model) return InvalidArgument("session needs a model");

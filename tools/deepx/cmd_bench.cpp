@@ -122,6 +122,7 @@ Status Bench(const BenchArgs& args) {
 
   // Memory is read before anything else is created, so it is the model's and the session's alone.
   DX_ASSIGN_OR_RETURN(int64_t peak_rss, PeakResidentBytes());
+  const SessionMemory memory = session->memory();
   DX_ASSIGN_OR_RETURN(int64_t current_rss, CurrentResidentBytes());
   DX_ASSIGN_OR_RETURN(LatencyStats stats, ComputeLatencyStats(samples));
   const double throughput = static_cast<double>(args.iterations) / std::max(timed_s, 1e-12);
@@ -152,6 +153,8 @@ Status Bench(const BenchArgs& args) {
     doc["throughput_ips"] = throughput;
     doc["peak_rss_mb"] = static_cast<double>(peak_rss) / kBytesPerMb;
     doc["current_rss_mb"] = static_cast<double>(current_rss) / kBytesPerMb;
+    doc["activation_mb"] = static_cast<double>(memory.activation_bytes) / kBytesPerMb;
+    doc["prepared_mb"] = static_cast<double>(memory.resident_bytes) / kBytesPerMb;
     std::cout << doc.dump(2) << "\n";
     return Status::Ok();
   }
@@ -168,7 +171,10 @@ Status Bench(const BenchArgs& args) {
       << "   p99 " << stats.p99 << "   max " << stats.max << "\n"
       << std::setprecision(1) << "throughput: " << throughput << " inferences/s\n"
       << "peak RSS: " << static_cast<double>(peak_rss) / kBytesPerMb << " MiB   (now "
-      << static_cast<double>(current_rss) / kBytesPerMb << " MiB)\n";
+      << static_cast<double>(current_rss) / kBytesPerMb << " MiB)\n"
+      << "activations: " << static_cast<double>(memory.activation_bytes) / kBytesPerMb
+      << " MiB peak (arena + scratch; 0 = not reported by the backend)   prepared: "
+      << static_cast<double>(memory.resident_bytes) / kBytesPerMb << " MiB\n";
   std::cout << out.str();
   return Status::Ok();
 }

@@ -212,6 +212,7 @@ class CpuExecutableImpl final : public CpuExecutable {
     return total;
   }
   int64_t activation_arena_bytes() const override { return arena_bytes_; }
+  int64_t activation_bytes() const override { return arena_bytes_ + scratch_bytes_; }
   int64_t unshared_activation_bytes() const override { return unshared_bytes_; }
   int64_t scratch_bytes() const override { return scratch_bytes_; }
   std::vector<std::string> node_impls() const override {
