@@ -1,6 +1,8 @@
 #include "onnx/model_loader.h"
 
+#include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
+#include <unistd.h>
 #include <onnx/onnx_pb.h>
 
 #include <set>
@@ -73,9 +75,10 @@ Result<TensorSpec> ConvertValueInfo(const onnx::ValueInfoProto& vi, const std::s
 
 }  // namespace
 
-Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& base_dir) {
-  // 1. Parse. Protobuf accepts many byte strings, so a parse that succeeds is only the first check.
-  onnx::ModelProto model;
+namespace {
+
+// Protobuf accepts many byte strings, so a parse that succeeds is only the first check.
+Status ParseModel(const void* data, size_t size, onnx::ModelProto& model) {
   if (size == 0) return InvalidArgument("model file is empty");
   if (size > static_cast<size_t>(INT32_MAX))
     return Unimplemented("model protobuf is larger than 2 GiB; store weights as external data");
@@ -83,6 +86,35 @@ Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& ba
   stream.SetTotalBytesLimit(INT32_MAX);
   if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
     return InvalidArgument("not a valid ONNX model: the protobuf does not parse (truncated or not an ONNX file)");
+  return Status::Ok();
+}
+
+Result<LoadedOnnx> ConvertModel(onnx::ModelProto& model, const std::string& base_dir);
+
+}  // namespace
+
+Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& base_dir) {
+  onnx::ModelProto model;
+  DX_RETURN_IF_ERROR(ParseModel(data, size, model));
+  return ConvertModel(model, base_dir);
+}
+
+Result<LoadedOnnx> LoadOnnxFile(const std::string& path, const std::string& base_dir) {
+  // Streamed from the file: only the protobuf's own strings hold the weights, and those move into the tensors.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open '" + path + "'");
+  onnx::ModelProto model;
+  const bool parsed = model.ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (!parsed)
+    return InvalidArgument("not a valid ONNX model: the protobuf does not parse (truncated or not an ONNX file)");
+  return ConvertModel(model, base_dir);
+}
+
+namespace {
+
+// 1. The parsed model: its weights move into tensors (see TensorFromProtoAdopting), leaving `model` emptied.
+Result<LoadedOnnx> ConvertModel(onnx::ModelProto& model, const std::string& base_dir) {
   if (!model.has_graph()) return InvalidArgument("not a valid ONNX model: no graph (is this an ONNX file?)");
   if (model.ir_version() <= 0) return InvalidArgument("not a valid ONNX model: missing ir_version");
 
@@ -106,7 +138,7 @@ Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& ba
     return Unimplemented("model uses opset " + std::to_string(opset) + "; DeepX supports opsets " +
                          std::to_string(kMinOpset) + ".." + std::to_string(kMaxOpset));
 
-  const onnx::GraphProto& gp = model.graph();
+  onnx::GraphProto& gp = *model.mutable_graph();
   Graph& g = out.graph;
   g.name = gp.name();
   g.opset = static_cast<int>(opset);
@@ -122,9 +154,9 @@ Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& ba
 
   // 3. Initializers (weights).
   if (gp.sparse_initializer_size() > 0) return Unimplemented("sparse initializers are not supported");
-  for (const auto& init : gp.initializer()) {
+  for (auto& init : *gp.mutable_initializer()) {
     const std::string what = "initializer '" + init.name() + "'";
-    DX_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, what, topts));
+    DX_ASSIGN_OR_RETURN(Tensor t, TensorFromProtoAdopting(init, what, topts));
     Value v;
     v.name = init.name();
     v.dtype = t.dtype();
@@ -240,4 +272,5 @@ Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& ba
   return out;
 }
 
+}  // namespace
 }  // namespace deepx

@@ -28,5 +28,8 @@ struct LoadedOnnx {
 
 // `base_dir` resolves external data ("" forbids it).
 Result<LoadedOnnx> LoadOnnx(const void* data, size_t size, const std::string& base_dir);
+// Same, streaming the file (the caller checked that it exists, is regular and within size limits), so a large
+// model's weights are held once: the protobuf's buffers become the tensors'.
+Result<LoadedOnnx> LoadOnnxFile(const std::string& path, const std::string& base_dir);
 
 }  // namespace deepx

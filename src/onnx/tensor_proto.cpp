@@ -175,6 +175,56 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& proto, const std::string
   return t;
 }
 
+namespace {
+
+// A host buffer that owns a std::string taken from a TensorProto's raw_data.
+class StringBuffer final : public Buffer {
+ public:
+  explicit StringBuffer(std::string&& bytes) : bytes_(std::move(bytes)) {}
+  void* host_data() override { return bytes_.data(); }
+  size_t size_bytes() const override { return bytes_.size(); }
+  const std::string& location() const override {
+    static const std::string kHost = "host";
+    return kHost;
+  }
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace
+
+Result<Tensor> TensorFromProtoAdopting(onnx::TensorProto& proto, const std::string& what,
+                                       const TensorProtoOptions& options) {
+  const bool adoptable = proto.has_raw_data() && proto.data_location() != onnx::TensorProto_DataLocation_EXTERNAL &&
+                         IsKnownDataType(proto.data_type()) &&
+                         static_cast<DataType>(proto.data_type()) != DataType::kBool && !proto.raw_data().empty();
+  if (!adoptable) {
+    DX_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(proto, what, options));
+    std::string().swap(*proto.mutable_raw_data());
+    return t;
+  }
+  // The checks of TensorFromProto for raw data, then the bytes move instead of being copied.
+  DX_ASSIGN_OR_RETURN(Tensor checked_shape, [&]() -> Result<Tensor> {
+    const auto dtype = static_cast<DataType>(proto.data_type());
+    Shape shape(proto.dims().begin(), proto.dims().end());
+    for (int64_t d : shape)
+      if (d < 0) return InvalidArgument(what + ": negative dimension in shape " + ShapeToString(shape));
+    auto count = CheckedNumElements(shape, options.max_elements);
+    if (!count.ok()) return count.status().WithContext(what);
+    if (proto.has_segment()) return Unimplemented(what + ": segmented tensors are not supported");
+    const size_t bytes = static_cast<size_t>(*count) * DataTypeSize(dtype);
+    if (proto.raw_data().size() != bytes)
+      return InvalidArgument(what + ": raw_data has " + std::to_string(proto.raw_data().size()) +
+                             " bytes, expected " + std::to_string(bytes) + " for " + DataTypeName(dtype) + " " +
+                             ShapeToString(shape));
+    return Tensor(dtype, shape, nullptr);
+  }());
+  auto buffer = std::make_shared<StringBuffer>(std::move(*proto.mutable_raw_data()));
+  std::string().swap(*proto.mutable_raw_data());
+  return Tensor(checked_shape.dtype(), checked_shape.shape(), std::move(buffer));
+}
+
 Result<Tensor> TensorFromProtoBytes(const void* data, size_t size, const std::string& what) {
   onnx::TensorProto proto;
   if (size > static_cast<size_t>(INT32_MAX) || !proto.ParseFromArray(data, static_cast<int>(size)))

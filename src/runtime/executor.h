@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/graph.h"
@@ -33,6 +34,13 @@ class Executor {
   Plan plan_;
   std::vector<std::shared_ptr<Backend>> backends_;
   std::vector<std::unique_ptr<Executable>> executables_;
+  // Value -> tensor table of a run, kept between runs so that one run allocates no table (it is sized to
+  // g.values, hundreds of entries on big graphs). Every slot is emptied again at the end of a run so no tensor
+  // outlives it. A run that finds the table in use (concurrent callers) uses a local one.
+  std::vector<Tensor> env_;
+  std::mutex env_mu_;
+  // Block inputs of each block, reused the same way (guarded by env_mu_).
+  std::vector<std::vector<Tensor>> block_inputs_;
 };
 
 }  // namespace deepx

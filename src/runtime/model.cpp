@@ -26,13 +26,11 @@ Result<Graph> SpecializeModel(const Model& model, const std::map<std::string, Sh
   return g;
 }
 
-Result<std::shared_ptr<const Model>> Model::LoadFromBytes(const void* data, size_t size, const std::string& base_dir,
-                                                          const LoadOptions& options) {
-  if (static_cast<int64_t>(size) > options.max_file_bytes)
-    return ResourceExhausted("model is " + std::to_string(size) + " bytes, over the limit of " +
-                             std::to_string(options.max_file_bytes));
-  DX_ASSIGN_OR_RETURN(LoadedOnnx loaded, LoadOnnx(data, size, base_dir));
-  auto impl = std::make_unique<Impl>();
+namespace {
+
+// Validates, completes the output specs and optimises a freshly loaded graph.
+Result<std::shared_ptr<const Model>> FinishLoad(LoadedOnnx loaded, const LoadOptions& options) {
+  auto impl = std::make_unique<Model::Impl>();
   impl->graph = std::move(loaded.graph);
   impl->inputs = std::move(loaded.inputs);
   impl->outputs = std::move(loaded.outputs);
@@ -41,7 +39,7 @@ Result<std::shared_ptr<const Model>> Model::LoadFromBytes(const void* data, size
   // Validate the whole model once, with dynamic dims at 1, so that a model that loads also runs; then fill in
   // output dtypes/shapes the file left out (dynamic dims stay -1 where the file says so).
   {
-    Model probe(std::make_unique<Impl>(*impl));
+    Model probe(std::make_unique<Model::Impl>(*impl));
     auto specialised = SpecializeGraph(probe.graph(), {}, OpRegistry::Default());
     if (!specialised.ok()) {
       // Some graphs take a Reshape target or Slice bounds as an input: they can only be validated once that
@@ -67,6 +65,18 @@ Result<std::shared_ptr<const Model>> Model::LoadFromBytes(const void* data, size
   return std::shared_ptr<const Model>(std::make_shared<Model>(std::move(impl)));
 }
 
+}  // namespace
+
+Result<std::shared_ptr<const Model>> Model::LoadFromBytes(const void* data, size_t size, const std::string& base_dir,
+                                                          const LoadOptions& options) {
+  if (static_cast<int64_t>(size) > options.max_file_bytes)
+    return ResourceExhausted("model is " + std::to_string(size) + " bytes, over the limit of " +
+                             std::to_string(options.max_file_bytes));
+  DX_ASSIGN_OR_RETURN(LoadedOnnx loaded, LoadOnnx(data, size, base_dir));
+  return FinishLoad(std::move(loaded), options);
+}
+
+
 Result<std::shared_ptr<const Model>> Model::Load(const std::string& path, const LoadOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -77,11 +87,13 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& path, const 
   if (static_cast<int64_t>(size) > options.max_file_bytes)
     return ResourceExhausted("model file '" + path + "' is " + std::to_string(size) + " bytes, over the limit of " +
                              std::to_string(options.max_file_bytes));
-  std::string bytes(size, '\0');
-  std::ifstream in(path, std::ios::binary);
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) return IoError("cannot read '" + path + "'");
+  if (size == 0) return InvalidArgument("loading '" + path + "': model file is empty");
+  if (size > static_cast<uintmax_t>(INT32_MAX))
+    return Unimplemented("loading '" + path + "': model protobuf is larger than 2 GiB; store weights as external data");
   std::string dir = fs::absolute(fs::path(path)).parent_path().string();
-  auto model = LoadFromBytes(bytes.data(), bytes.size(), dir, options);
+  auto loaded = LoadOnnxFile(path, dir);
+  if (!loaded.ok()) return loaded.status().WithContext("loading '" + path + "'");
+  auto model = FinishLoad(std::move(loaded).value(), options);
   if (!model.ok()) return model.status().WithContext("loading '" + path + "'");
   return model;
 }

@@ -26,32 +26,61 @@ struct SpecialisationKey {
 }  // namespace
 
 struct Session::Impl {
+  // A specialised executor plus, for each of its graph inputs, the index of the model input feeding it (inputs
+  // fixed by value are constants of the specialised graph and have none), computed once instead of per run.
+  struct Entry {
+    std::unique_ptr<Executor> executor;
+    std::vector<size_t> input_index;
+  };
+
   std::shared_ptr<const Model> model;
   SessionOptions options;
   std::vector<std::shared_ptr<Backend>> backends;
-  std::map<SpecialisationKey, std::unique_ptr<Executor>> executors;
+  std::map<SpecialisationKey, Entry> executors;
+  // The entry used by the previous run (std::map nodes are stable): runs repeating the previous request's
+  // shapes, the common case, compare against it without building a key.
+  const SpecialisationKey* last_key = nullptr;
+  Entry* last_entry = nullptr;
   // Whether small inputs are fixed by value; decided on the first run that needs it.
   bool specialise_small_inputs = false;
   std::mutex mu;
 
-  SpecialisationKey KeyFor(const std::vector<Tensor>& inputs) const {
+  bool ByValue(const Tensor& t) const {
+    return specialise_small_inputs && t.num_elements() <= kMaxValueSpecialisedElements;
+  }
+
+  SpecialisationKey KeyFor(const std::vector<const Tensor*>& inputs) const {
     SpecialisationKey key;
-    for (const Tensor& t : inputs) {
-      key.shapes.push_back(t.shape());
-      bool by_value = specialise_small_inputs && t.num_elements() <= kMaxValueSpecialisedElements;
-      key.values.push_back(by_value ? std::string(static_cast<const char*>(t.raw_data()), t.size_bytes()) : "");
+    for (const Tensor* t : inputs) {
+      key.shapes.push_back(t->shape());
+      key.values.push_back(ByValue(*t) ? std::string(static_cast<const char*>(t->raw_data()), t->size_bytes()) : "");
     }
     return key;
   }
 
-  Result<std::unique_ptr<Executor>> Build(const std::vector<Tensor>& inputs) {
+  // Whether `inputs` would produce `key`, without building a key.
+  bool Matches(const SpecialisationKey& key, const std::vector<const Tensor*>& inputs) const {
+    if (key.shapes.size() != inputs.size()) return false;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor& t = *inputs[i];
+      if (key.shapes[i] != t.shape()) return false;
+      const std::string& v = key.values[i];
+      if (ByValue(t)) {
+        if (v.size() != t.size_bytes() || std::memcmp(v.data(), t.raw_data(), v.size()) != 0) return false;
+      } else if (!v.empty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Result<std::unique_ptr<Executor>> Build(const std::vector<const Tensor*>& inputs) {
     std::map<std::string, Shape> shapes;
     std::map<std::string, Tensor> values;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const std::string& name = model->inputs()[i].name;
-      shapes[name] = inputs[i].shape();
-      if (specialise_small_inputs && inputs[i].num_elements() <= kMaxValueSpecialisedElements)
-        values[name] = inputs[i];
+      shapes[name] = inputs[i]->shape();
+      if (ByValue(*inputs[i])) values[name] = *inputs[i];
     }
     DX_ASSIGN_OR_RETURN(Graph g, SpecializeModel(*model, shapes, values));
     auto graph = std::make_shared<const Graph>(std::move(g));
@@ -59,14 +88,19 @@ struct Session::Impl {
     return Executor::Create(graph, std::move(plan), backends);
   }
 
-  Result<Executor*> ExecutorFor(const std::vector<Tensor>& inputs) {
+  Result<Entry*> EntryFor(const std::vector<const Tensor*>& inputs) {
+    if (last_key && Matches(*last_key, inputs)) return last_entry;
     SpecialisationKey key = KeyFor(inputs);
     auto it = executors.find(key);
-    if (it != executors.end()) return it->second.get();
+    if (it != executors.end()) {
+      last_key = &it->first;
+      last_entry = &it->second;
+      return last_entry;
+    }
     auto built = Build(inputs);
     if (!built.ok() && built.status().code() == StatusCode::kUnimplemented && !specialise_small_inputs) {
       bool has_small = false;
-      for (const Tensor& t : inputs) has_small |= t.num_elements() <= kMaxValueSpecialisedElements;
+      for (const Tensor* t : inputs) has_small |= t->num_elements() <= kMaxValueSpecialisedElements;
       if (has_small) {
         specialise_small_inputs = true;
         auto retry = Build(inputs);
@@ -79,10 +113,26 @@ struct Session::Impl {
       }
     }
     if (!built.ok()) return built.status();
-    if (executors.size() >= kMaxCachedExecutors) executors.clear();
-    Executor* raw = built->get();
-    executors[key] = std::move(built).value();
-    return raw;
+    if (executors.size() >= kMaxCachedExecutors) {
+      last_key = nullptr;
+      last_entry = nullptr;
+      executors.clear();
+    }
+    Entry entry;
+    entry.executor = std::move(built).value();
+    const auto& specs = model->inputs();
+    const Graph& g = entry.executor->graph();
+    for (ValueId id : g.inputs) {
+      const std::string& name = g.value(id).name;
+      size_t i = 0;
+      while (i < specs.size() && specs[i].name != name) ++i;
+      if (i == specs.size()) return Internal("specialised graph input '" + name + "' is not a model input");
+      entry.input_index.push_back(i);
+    }
+    auto [pos, inserted] = executors.insert_or_assign(std::move(key), std::move(entry));
+    last_key = &pos->first;
+    last_entry = &pos->second;
+    return last_entry;
   }
 };
 
@@ -93,7 +143,8 @@ const Model& Session::model() const { return *impl_->model; }
 SessionMemory Session::memory() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   SessionMemory m;
-  for (const auto& [key, executor] : impl_->executors) {
+  for (const auto& [key, entry] : impl_->executors) {
+    const Executor* executor = entry.executor.get();
     m.activation_bytes = std::max(m.activation_bytes, executor->activation_bytes());
     m.resident_bytes += executor->resident_bytes();
   }
@@ -118,13 +169,13 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
 Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string, Tensor>>& inputs,
                                          std::vector<LayerTiming>* timings) {
   const auto& specs = impl_->model->inputs();
-  std::vector<Tensor> ordered(specs.size());
-  std::vector<bool> given(specs.size(), false);
+  // Pointers into `inputs` in model input order (no Tensor copies, which would copy shapes).
+  std::vector<const Tensor*> ordered(specs.size(), nullptr);
   for (const auto& [name, tensor] : inputs) {
     size_t i = 0;
     while (i < specs.size() && specs[i].name != name) ++i;
     if (i == specs.size()) return NotFound("model has no input named '" + name + "'");
-    if (given[i]) return InvalidArgument("input '" + name + "' given twice");
+    if (ordered[i]) return InvalidArgument("input '" + name + "' given twice");
     const TensorSpec& spec = specs[i];
     if (tensor.empty()) return InvalidArgument("input '" + name + "' is an empty tensor");
     if (!tensor.is_host()) return InvalidArgument("input '" + name + "' is not in host memory");
@@ -137,22 +188,19 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
     if (!shape_ok)
       return InvalidArgument("input '" + name + "' must have shape " + ShapeToString(spec.shape) +
                              " (-1: any), got " + ShapeToString(tensor.shape()));
-    ordered[i] = tensor;
-    given[i] = true;
+    ordered[i] = &tensor;
   }
   for (size_t i = 0; i < specs.size(); ++i)
-    if (!given[i]) return InvalidArgument("missing input '" + specs[i].name + "'");
+    if (!ordered[i]) return InvalidArgument("missing input '" + specs[i].name + "'");
 
   std::lock_guard<std::mutex> lock(impl_->mu);
-  DX_ASSIGN_OR_RETURN(Executor * executor, impl_->ExecutorFor(ordered));
+  DX_ASSIGN_OR_RETURN(Impl::Entry * entry, impl_->EntryFor(ordered));
+  Executor* executor = entry->executor.get();
   // Inputs fixed by value are constants of the specialised graph; pass the rest in its input order.
   const Graph& g = executor->graph();
   std::vector<Tensor> remaining;
-  for (ValueId id : g.inputs) {
-    const std::string& name = g.value(id).name;
-    for (size_t i = 0; i < specs.size(); ++i)
-      if (specs[i].name == name) remaining.push_back(ordered[i]);
-  }
+  remaining.reserve(entry->input_index.size());
+  for (size_t i : entry->input_index) remaining.push_back(*ordered[i]);
   if (!timings) return executor->Run(remaining);
 
   std::vector<NodeTiming> raw;

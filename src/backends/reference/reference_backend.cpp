@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 
 #include "ops/op.h"
 
@@ -22,15 +23,34 @@ class ReferenceExecutable final : public Executable {
       for (ValueId v : g.node(block_.nodes[i]).inputs)
         if (v != kNoValue) last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
     for (ValueId v : block_.outputs) last_use_[static_cast<size_t>(v)] = static_cast<int>(block_.nodes.size());
+    env_.resize(g.values.size());
   }
 
   Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, const RunOptions& options) override {
     const Graph& g = *graph_;
-    std::vector<Tensor> env(g.values.size());
+    // The value table is kept between runs (no per-run allocation of g.values.size() entries) unless another
+    // run holds it; every slot filled here is emptied before returning so no tensor outlives the run.
+    std::unique_lock<std::mutex> lock(env_mu_, std::try_to_lock);
+    std::vector<Tensor> local_env;
+    if (!lock.owns_lock()) local_env.resize(g.values.size());
+    std::vector<Tensor>& env = lock.owns_lock() ? env_ : local_env;
+    struct Clear {
+      const ReferenceExecutable& e;
+      std::vector<Tensor>& env;
+      ~Clear() {
+        for (ValueId v : e.block_.inputs) env[static_cast<size_t>(v)] = Tensor();
+        for (NodeId n : e.block_.nodes)
+          for (ValueId v : e.graph_->node(n).outputs)
+            if (v != kNoValue) env[static_cast<size_t>(v)] = Tensor();
+      }
+    } clear{*this, env};
+    std::vector<Tensor> results;
     for (size_t i = 0; i < block_.inputs.size(); ++i) env[static_cast<size_t>(block_.inputs[i])] = inputs[i];
     for (size_t i = 0; i < block_.nodes.size(); ++i) {
       const Node& n = g.node(block_.nodes[i]);
       KernelContext ctx{n, {}, {}};
+      ctx.inputs.reserve(n.inputs.size());
+      ctx.outputs.reserve(n.outputs.size());
       for (ValueId v : n.inputs) {
         if (v == kNoValue) {
           ctx.inputs.push_back(nullptr);
@@ -39,7 +59,8 @@ class ReferenceExecutable final : public Executable {
         const Value& value = g.value(v);
         ctx.inputs.push_back(value.is_constant() ? &value.constant : &env[static_cast<size_t>(v)]);
       }
-      std::vector<Tensor> results(n.outputs.size());
+      results.clear();
+      results.resize(n.outputs.size());
       for (size_t o = 0; o < n.outputs.size(); ++o) {
         if (n.outputs[o] != kNoValue) {
           const Value& value = g.value(n.outputs[o]);
@@ -66,6 +87,8 @@ class ReferenceExecutable final : public Executable {
   Block block_;
   std::vector<const OpSchema*> schemas_;
   std::vector<int> last_use_;
+  std::vector<Tensor> env_;
+  std::mutex env_mu_;
 };
 
 int64_t NowNs() {
