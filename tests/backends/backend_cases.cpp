@@ -458,6 +458,71 @@ void AddChainCases(std::vector<BackendCase>& out) {
     ValueId o = b.Op("Add", {h3, b.Const({12})});
     out.push_back(b.Finish({b.Op("LogSoftmax", {o})}));
   }
+  // Layout boundaries of the CPU backend's layout pass (4-D activations stay NHWC between nodes that take it and
+  // are reordered to NCHW where a value meets a node that needs NCHW).
+  {
+    // conv -> conv (NHWC between them) -> flatten (needs NCHW) -> gemm.
+    CaseBuilder b("chain_layout_conv_conv_flatten_gemm", "chain", kGemmBound);
+    Attributes p1, tb;
+    p1.set("pads", Ints{1, 1, 1, 1});
+    tb.set("transB", int64_t{1});
+    ValueId x = b.Input({1, 5, 9, 7});
+    ValueId c1 = b.Op("Conv", {x, b.Const({12, 5, 3, 3}), b.Const({12})}, Act(p1, "Relu"));
+    ValueId c2 = b.Op("Conv", {c1, b.Const({7, 12, 3, 3}), b.Const({7})}, p1);
+    ValueId f = b.Op("Flatten", {c2});
+    out.push_back(b.Finish({b.Op("Gemm", {f, b.Const({10, 7 * 9 * 7}, -0.1f, 0.1f), b.Const({10})}, tb)}));
+  }
+  {
+    // conv + batch norm + relu, a residual Add and a same-shape Mul of NHWC values, a pool, and an NHWC
+    // intermediate that is also a block output.
+    CaseBuilder b("chain_layout_residual_add", "chain", kGemmBound);
+    Attributes p1, pool;
+    p1.set("pads", Ints{1, 1, 1, 1});
+    pool.set("kernel_shape", Ints{2, 2});
+    pool.set("strides", Ints{2, 2});
+    ValueId x = b.Input({2, 6, 8, 10});
+    ValueId c1 = b.Op("Conv", {x, b.Const({8, 6, 3, 3}), b.Const({8})}, p1);
+    ValueId bn = b.Op("BatchNormalization",
+                      {c1, b.Const({8}), b.Const({8}), b.Const({8}), b.Const({8}, 0.5f, 1.5f)});
+    ValueId r1 = b.Op("Relu", {bn});
+    ValueId c2 = b.Op("Conv", {r1, b.Const({8, 8, 3, 3}), b.Const({8})}, p1);
+    ValueId add = b.Op("Add", {c2, c1});
+    ValueId r2 = b.Op("Relu", {add});
+    ValueId mul = b.Op("Mul", {r2, c2});
+    ValueId mp = b.Op("MaxPool", {mul}, pool);
+    ValueId c3 = b.Op("Conv", {mp, b.Const({4, 8, 1, 1}), b.Const({4})});
+    out.push_back(b.Finish({c3, r2}));
+  }
+  {
+    // conv -> ops that run on reference kernels (Neg has no optimised kernel; a dilated MaxPool is a pool the
+    // oneDNN path does not take) -> conv: NHWC must be reordered to NCHW before each.
+    CaseBuilder b("chain_layout_reference_between_convs", "chain", kGemmBound);
+    Attributes p1, dpool;
+    p1.set("pads", Ints{1, 1, 1, 1});
+    dpool.set("kernel_shape", Ints{2, 2});
+    dpool.set("dilations", Ints{2, 2});
+    ValueId x = b.Input({1, 4, 11, 11});
+    ValueId c1 = b.Op("Conv", {x, b.Const({6, 4, 3, 3}), b.Const({6})}, Act(p1, "Relu"));
+    ValueId ng = b.Op("Neg", {c1});
+    ValueId c2 = b.Op("Conv", {ng, b.Const({6, 6, 3, 3}), b.Const({6})}, p1);
+    ValueId mp = b.Op("MaxPool", {c2}, dpool);
+    ValueId c3 = b.Op("Conv", {mp, b.Const({3, 6, 1, 1}), b.Const({3})});
+    out.push_back(b.Finish({c3}));
+  }
+  {
+    // Two convs concatenated on channels, then a conv reading the concat and one branch read twice.
+    CaseBuilder b("chain_layout_concat_of_convs", "chain", kGemmBound);
+    Attributes p1, cat;
+    p1.set("pads", Ints{1, 1, 1, 1});
+    cat.set("axis", int64_t{1});
+    ValueId x = b.Input({1, 6, 9, 9});
+    ValueId e1 = b.Op("Conv", {x, b.Const({5, 6, 1, 1}), b.Const({5})}, Act({}, "Relu"));
+    ValueId e3 = b.Op("Conv", {x, b.Const({7, 6, 3, 3}), b.Const({7})}, Act(p1, "Relu"));
+    ValueId c = b.Op("Concat", {e1, e3}, cat);
+    ValueId c2 = b.Op("Conv", {c, b.Const({4, 12, 3, 3}), b.Const({4})}, p1);
+    ValueId s = b.Op("Sigmoid", {e1});
+    out.push_back(b.Finish({c2, s}));
+  }
 }
 
 }  // namespace
@@ -504,7 +569,7 @@ std::set<std::string> UnsupportedCases(const std::string& backend) {
 std::set<std::string> CpuFallbackCases() {
   return {
       // Ops without an optimised kernel.
-      "Neg_x2x3x7x5", "Neg_x13", "HardSigmoid_x2x3x7x5", "HardSigmoid_x13", "Concat_axis1",
+      "Neg_x2x3x7x5", "Neg_x13", "HardSigmoid_x2x3x7x5", "HardSigmoid_x13",
       "Clip_opset13_runtime_bounds",
       // 1-D MatMul operands (promotion rules) stay on the reference kernel.
       "MatMul_5_by_5x3", "MatMul_5_by_5x3_constB", "MatMul_4x6_by_6", "MatMul_4x6_by_6_constB",

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <cstring>
+#include <string>
 
 #include "backends/backend_cases.h"
 #include "backends/cpu/cpu_backend.h"
@@ -26,6 +27,84 @@ const testing::BackendCase& ResidualChain() {
 Result<std::unique_ptr<Executable>> PrepareCase(Backend& backend, const testing::BackendCase& c) {
   auto graph = std::make_shared<const Graph>(c.graph);
   return backend.Prepare(graph, SingleBackendPlan(*graph).blocks[0]);
+}
+
+const testing::BackendCase& NamedCase(const std::string& name) {
+  for (const auto& c : testing::AllBackendCases())
+    if (c.name == name) return c;
+  ADD_FAILURE() << name << " missing";
+  return testing::AllBackendCases().front();
+}
+
+// The layout pass keeps conv outputs NHWC and reorders them to NCHW exactly where a node needs NCHW: the reorders
+// show in that node's implementation name, and nowhere else. (Numerics of these chains are in the differential
+// suite.)
+TEST(CpuBackend, LayoutPassReordersOnlyAtBoundaries) {
+  CpuBackend backend;
+  {
+    auto exe = PrepareCase(backend, NamedCase("chain_layout_conv_conv_flatten_gemm"));
+    ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+    const auto impls = dynamic_cast<CpuExecutable&>(**exe).node_impls();
+    ASSERT_EQ(impls.size(), 4u);
+    // The first conv hands NHWC to the second; the second, whose only reader (Flatten) needs NCHW, writes NCHW
+    // itself: no separate reorder anywhere.
+    for (const std::string& impl : impls) EXPECT_EQ(impl.find("+reorder"), std::string::npos) << impl;
+  }
+  {
+    auto exe = PrepareCase(backend, NamedCase("chain_layout_reference_between_convs"));
+    ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+    const auto impls = dynamic_cast<CpuExecutable&>(**exe).node_impls();
+    ASSERT_EQ(impls.size(), 5u);
+    // Neg takes only NCHW, so the conv before it writes NCHW; the dilated MaxPool was planned as an NHWC reader
+    // but fell back to its reference kernel, so its NHWC input is reordered first.
+    EXPECT_EQ(impls[1], "reference") << impls[1];
+    EXPECT_EQ(impls[3].rfind("reference", 0), 0u) << impls[3];
+    EXPECT_NE(impls[3].find("+reorder NHWC->NCHW"), std::string::npos) << impls[3];
+  }
+  {
+    // Both convs write NHWC, the channel Concat joins them in NHWC for the last conv; only Sigmoid, whose output
+    // is a block output (NCHW), reorders its input.
+    auto exe = PrepareCase(backend, NamedCase("chain_layout_concat_of_convs"));
+    ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+    const auto impls = dynamic_cast<CpuExecutable&>(**exe).node_impls();
+    ASSERT_EQ(impls.size(), 5u);
+    for (size_t i = 0; i < impls.size(); ++i)
+      EXPECT_EQ(impls[i].find("+reorder") != std::string::npos, i == 4) << i << ": " << impls[i];
+    EXPECT_EQ(impls[2].rfind("onednn:concat", 0), 0u) << impls[2];
+  }
+  {
+    // Every node of the residual chain runs oneDNN. The second Relu's output is a block output (NCHW), so the Add
+    // feeding it works in NCHW and reorders its NHWC conv inputs, and the Mul reading that Relu's NCHW output with
+    // an NHWC conv output reorders the latter; nothing else reorders.
+    auto exe = PrepareCase(backend, NamedCase("chain_layout_residual_add"));
+    ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+    const auto impls = dynamic_cast<CpuExecutable&>(**exe).node_impls();
+    ASSERT_EQ(impls.size(), 9u);
+    for (size_t i = 0; i < impls.size(); ++i) {
+      EXPECT_EQ(impls[i].rfind("onednn:", 0), 0u) << impls[i];
+      EXPECT_EQ(impls[i].find("+reorder") != std::string::npos, i == 4 || i == 6) << i << ": " << impls[i];
+    }
+  }
+}
+
+// A caller that passes last run's outputs back (and holds no other reference to them) gets them refilled in place,
+// with the right values; one that keeps a reference gets fresh tensors (OutputsSurviveLaterRuns).
+TEST(CpuBackend, ReusesOutputBuffersNobodyElseHolds) {
+  const auto& c = ResidualChain();
+  CpuBackend backend;
+  auto exe = PrepareCase(backend, c);
+  ASSERT_TRUE(exe.ok()) << exe.status().ToString();
+  std::vector<Tensor> outs, want;
+  ASSERT_TRUE((*exe)->Run(c.inputs, want).ok());
+  std::vector<Tensor> other = {testing::RandomTensor(c.inputs[0].shape(), 7)};
+  ASSERT_TRUE((*exe)->Run(other, outs).ok());
+  std::vector<const void*> addresses;
+  for (const Tensor& t : outs) addresses.push_back(t.raw_data());
+  ASSERT_TRUE((*exe)->Run(c.inputs, outs).ok());
+  for (size_t i = 0; i < outs.size(); ++i) {
+    EXPECT_EQ(outs[i].raw_data(), addresses[i]) << "output " << i;
+    EXPECT_EQ(0, std::memcmp(outs[i].raw_data(), want[i].raw_data(), want[i].size_bytes())) << "output " << i;
+  }
 }
 
 TEST(CpuBackend, OutputsSurviveLaterRuns) {

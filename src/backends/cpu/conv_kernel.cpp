@@ -13,9 +13,10 @@ using dnnl::memory;
 
 namespace {
 
-// The convolution primitive, with the plain input reordered into the layout it chose (nChw8c/16c on AVX2/AVX-512)
-// and its output reordered back to plain; the blocked buffers are held by the kernel. No reorders when it chose
-// plain layouts.
+// The convolution primitive, with its input reordered from the layout the backend gave it (plain NCHW or NHWC, see
+// Layout) into the layout the primitive chose, and its output reordered into the layout the backend asked for; the
+// reordered copies live in the shared scratch buffer. On AVX-512 oneDNN 2.6 chooses NHWC, so a conv inside an NHWC
+// run of nodes does no reorders at all.
 class ConvKernel final : public CpuKernel {
  public:
   ConvKernel(const dnnl::convolution_forward::primitive_desc& pd, const memory::desc& src_plain,
@@ -26,17 +27,19 @@ class ConvKernel final : public CpuKernel {
         name_("onednn:conv:" + std::string(pd.impl_info_str())) {
     if (src_plain != pd.src_desc()) reorder_in_ = dnnl::reorder(src_user_, src_);
     if (dst_plain != pd.dst_desc()) reorder_out_ = dnnl::reorder(dst_, dst_user_);
+    // The argument map is built once: a run only changes the data handles of these memory objects.
+    conv_args_ = {{DNNL_ARG_SRC, reorder_in_ ? src_ : src_user_},
+                  {DNNL_ARG_WEIGHTS, weights_},
+                  {DNNL_ARG_DST, reorder_out_ ? dst_ : dst_user_}};
+    if (bias_) conv_args_[DNNL_ARG_BIAS] = bias_;
   }
   Status Run(dnnl::stream& stream, const KernelArgs& args) override {
     src_user_.set_data_handle(args.inputs[0]);
     dst_user_.set_data_handle(args.outputs[0]);
     if (reorder_in_) src_.set_data_handle(args.scratch);
     if (reorder_out_) dst_.set_data_handle(static_cast<char*>(args.scratch) + SrcScratch());
-    memory src = reorder_in_ ? src_ : src_user_, dst = reorder_out_ ? dst_ : dst_user_;
     if (reorder_in_) reorder_in_.execute(stream, src_user_, src_);
-    std::unordered_map<int, memory> conv_args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst}};
-    if (bias_) conv_args[DNNL_ARG_BIAS] = bias_;
-    conv_.execute(stream, conv_args);
+    conv_.execute(stream, conv_args_);  // bound to src_/src_user_ and dst_/dst_user_ at construction
     if (reorder_out_) reorder_out_.execute(stream, dst_, dst_user_);
     return Status::Ok();
   }
@@ -55,6 +58,7 @@ class ConvKernel final : public CpuKernel {
   dnnl::convolution_forward conv_;
   memory src_user_, dst_user_, src_, dst_, weights_, bias_;
   dnnl::reorder reorder_in_, reorder_out_;
+  std::unordered_map<int, memory> conv_args_;
   std::string name_;
 };
 
@@ -91,7 +95,7 @@ Result<std::unique_ptr<CpuKernel>> MakeConvKernel(const KernelBuildContext& ctx)
     wdims.insert(wdims.begin(), group);
     wtag = PlainTag(rank + 1);  // goi(d)hw is the plain order
   }
-  const memory::desc src_md = PlainDesc(x), dst_md = PlainDesc(y);
+  const memory::desc src_md = LayoutDesc(x, ctx.in_layout(0)), dst_md = LayoutDesc(y, ctx.out_layout);
   const memory::desc w_any(wdims, memory::data_type::f32, memory::format_tag::any);
   const memory::desc w_plain(wdims, memory::data_type::f32, wtag);
   const bool has_bias = ctx.has_in(2);
@@ -101,7 +105,7 @@ Result<std::unique_ptr<CpuKernel>> MakeConvKernel(const KernelBuildContext& ctx)
   if (!AppendActivation(GetFusedActivation(n.attrs), ops)) return std::unique_ptr<CpuKernel>();
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  // Activations are plain NCHW between nodes, but the convolution itself may pick blocked activations
+  // Activations between nodes are plain NCHW or NHWC, but the convolution itself may pick other activations
   // (format_tag::any): its blocked direct/depthwise kernels beat the plain-layout GEMM path even with a reorder in
   // and out (measured on ResNet-18 and MobileNetV2 at batch 1, 1 thread: p50 about 55 vs 73 ms and 30 vs 34 ms).
   const memory::desc src_any(ToDims(x), memory::data_type::f32, memory::format_tag::any);

@@ -27,6 +27,12 @@ memory::desc PlainDesc(const Shape& s) {
   return memory::desc(ToDims(s), memory::data_type::f32, PlainTag(s.size()));
 }
 
+memory::desc LayoutDesc(const Shape& s, Layout layout) {
+  if (layout == Layout::kNhwc && s.size() == 4)
+    return memory::desc(ToDims(s), memory::data_type::f32, memory::format_tag::acdb);
+  return PlainDesc(s);
+}
+
 bool AllFloat(const KernelBuildContext& ctx) {
   for (size_t i = 0; i < ctx.node.inputs.size(); ++i)
     if (ctx.has_in(i) && ctx.in(i).dtype != DataType::kFloat32) return false;

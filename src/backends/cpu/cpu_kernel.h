@@ -42,11 +42,23 @@ class CpuKernel {
   virtual std::string impl_name() const = 0;
 };
 
+// How a 4-D float activation is laid out in memory between nodes. kPlain is NCHW (oneDNN abcd); kNhwc is
+// channels-last (acdb), the layout oneDNN 2.6's convolutions pick on this machine (docs/decisions/0001), so convs,
+// pools, batch norms and elementwise ops can pass it along without reorders. Both are dense: a value takes the same
+// bytes in either layout. Values of other ranks are always plain.
+enum class Layout { kPlain, kNhwc };
+
 struct KernelBuildContext {
   const Graph& graph;
   const Node& node;
   dnnl::engine& engine;
   dnnl::stream& stream;  // for reorders done while preparing
+  // Layouts of the node's inputs and the layout wanted for output 0, chosen by the backend's layout pass. Only the
+  // layout-aware families (conv, pool, batch norm, elementwise) are ever given anything but kPlain; they must
+  // honour these exactly (the backend has already planned around them).
+  std::vector<Layout> in_layouts = {};
+  Layout out_layout = Layout::kPlain;
+  Layout in_layout(size_t i) const { return i < in_layouts.size() ? in_layouts[i] : Layout::kPlain; }
   // Values of the node's inputs/outputs.
   const Value& in(size_t i) const { return graph.value(node.inputs[i]); }
   bool has_in(size_t i) const { return i < node.inputs.size() && node.inputs[i] != kNoValue; }
@@ -62,11 +74,14 @@ Result<std::unique_ptr<CpuKernel>> MakeMatMulKernel(const KernelBuildContext& ct
 Result<std::unique_ptr<CpuKernel>> MakePoolKernel(const KernelBuildContext& ctx);
 Result<std::unique_ptr<CpuKernel>> MakeNormKernel(const KernelBuildContext& ctx);  // BatchNorm, LRN, Softmax
 Result<std::unique_ptr<CpuKernel>> MakeEltwiseKernel(const KernelBuildContext& ctx);  // unary and binary
+Result<std::unique_ptr<CpuKernel>> MakeConcatKernel(const KernelBuildContext& ctx);   // in eltwise_kernel.cpp
 
 // Helpers shared by the families.
 dnnl::memory::dims ToDims(const Shape& s);
 // Plain row-major (NCHW for 4-D) memory description of a float tensor of this shape.
 dnnl::memory::desc PlainDesc(const Shape& s);
+// Memory description of a float tensor of this shape in `layout` (kNhwc only for rank 4).
+dnnl::memory::desc LayoutDesc(const Shape& s, Layout layout);
 // The plain format tag for a rank ("a", "ab", "abc", ...); format_tag::undef above 6.
 dnnl::memory::format_tag PlainTag(size_t rank);
 // Whether every listed input is float32 and every output float32.

@@ -31,7 +31,9 @@ Result<std::unique_ptr<CpuKernel>> MakeBinary(const KernelBuildContext& ctx, dnn
     std::swap(a, b);
     std::swap(first, second);
   }
-  const memory::desc a_md = PlainDesc(a), b_md = PlainDesc(b), y_md = PlainDesc(y);
+  // NHWC only reaches here for same-shape 4-D operands (the backend's layout pass); the output follows.
+  const memory::desc a_md = LayoutDesc(a, ctx.in_layout(first)), b_md = LayoutDesc(b, ctx.in_layout(second));
+  const memory::desc y_md = LayoutDesc(y, ctx.out_layout);
   dnnl::binary::desc desc(alg, a_md, b_md, y_md);
   dnnl::binary::primitive_desc pd(desc, ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>("onednn:binary:" + std::string(pd.impl_info_str()), dnnl::binary(pd));
@@ -45,7 +47,7 @@ Result<std::unique_ptr<CpuKernel>> MakeUnary(const KernelBuildContext& ctx, dnnl
                                              float beta) {
   const Shape& x = ctx.in(0).shape;
   if (x.size() > 6) return std::unique_ptr<CpuKernel>();
-  const memory::desc md = PlainDesc(x);
+  const memory::desc md = LayoutDesc(x, ctx.in_layout(0));  // one desc: output layout == input layout
   dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, alpha, beta);
   dnnl::eltwise_forward::primitive_desc pd(desc, ctx.engine);
   auto k = std::make_unique<PrimitiveKernel>("onednn:eltwise:" + std::string(pd.impl_info_str()),
@@ -90,6 +92,37 @@ Result<std::unique_ptr<CpuKernel>> MakeEltwiseKernel(const KernelBuildContext& c
     return MakeUnary(ctx, algorithm::eltwise_clip_v2, lo, hi);
   }
   return std::unique_ptr<CpuKernel>();
+}
+
+// Concat on oneDNN's concat primitive (any rank up to 6, float, no empty inputs). Inputs and output use the
+// layouts the backend gives; it gives NHWC only for a channel concat of NHWC inputs (GoogLeNet/SqueezeNet
+// branches), where the copy is a run of contiguous channel slices per pixel.
+Result<std::unique_ptr<CpuKernel>> MakeConcatKernel(const KernelBuildContext& ctx) {
+  if (!AllFloat(ctx) || ctx.node.outputs.size() != 1) return std::unique_ptr<CpuKernel>();
+  const Shape& y = ctx.out(0).shape;
+  const int64_t rank = static_cast<int64_t>(y.size());
+  if (rank < 1 || rank > 6 || NumElements(y) == 0) return std::unique_ptr<CpuKernel>();
+  int64_t axis = ctx.node.attrs.Int("axis", 0);
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return std::unique_ptr<CpuKernel>();
+  std::vector<memory::desc> srcs;
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < ctx.node.inputs.size(); ++i) {
+    if (!ctx.has_in(i)) return std::unique_ptr<CpuKernel>();
+    const Shape& x = ctx.in(i).shape;
+    if (static_cast<int64_t>(x.size()) != rank) return std::unique_ptr<CpuKernel>();
+    if (NumElements(x) == 0) continue;  // contributes nothing (oneDNN rejects zero-sized sources)
+    srcs.push_back(LayoutDesc(x, ctx.in_layout(i)));
+    indices.push_back(i);
+  }
+  if (srcs.empty()) return std::unique_ptr<CpuKernel>();
+  const memory::desc y_md = LayoutDesc(y, ctx.out_layout);
+  dnnl::concat::primitive_desc pd(y_md, static_cast<int>(axis), srcs, ctx.engine);
+  auto k = std::make_unique<PrimitiveKernel>("onednn:concat:" + std::string(pd.impl_info_str()), dnnl::concat(pd));
+  for (size_t j = 0; j < srcs.size(); ++j)
+    k->Bind(DNNL_ARG_MULTIPLE_SRC + static_cast<int>(j), false, indices[j], srcs[j], ctx.engine);
+  k->Bind(DNNL_ARG_DST, true, 0, y_md, ctx.engine);
+  return std::unique_ptr<CpuKernel>(std::move(k));
 }
 
 }  // namespace deepx::cpu

@@ -22,7 +22,7 @@ Result<std::unique_ptr<CpuKernel>> MakeBatchNorm(const KernelBuildContext& ctx) 
   const Shape& x = ctx.in(0).shape;
   if (x.size() < 2 || x.size() > 5) return std::unique_ptr<CpuKernel>();
   const float epsilon = ctx.node.attrs.Float("epsilon", 1e-5f);
-  const memory::desc md = PlainDesc(x);
+  const memory::desc md = LayoutDesc(x, ctx.in_layout(0));  // one desc: output layout == input layout
   const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                      dnnl::normalization_flags::use_shift;
   dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, md, epsilon, flags);

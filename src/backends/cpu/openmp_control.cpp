@@ -43,7 +43,12 @@ void PinOne(void* data) {
 }  // namespace
 
 void SetOpenMpThreads(int n) {
-  if (Api().set_num_threads && n > 0) Api().set_num_threads(n);
+  // nthreads-var is per calling thread, so is this cache of what was last set on it; setting it again costs a call
+  // into libgomp on every run for nothing.
+  thread_local int last_set = 0;
+  if (!Api().set_num_threads || n <= 0 || n == last_set) return;
+  Api().set_num_threads(n);
+  last_set = n;
 }
 
 bool OpenMpAvailable() { return Api().set_num_threads != nullptr; }

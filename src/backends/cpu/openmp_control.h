@@ -15,7 +15,8 @@
 
 namespace deepx::cpu {
 
-// Sets the OpenMP thread count for parallel regions started by the calling thread.
+// Sets the OpenMP thread count for parallel regions started by the calling thread; does nothing when this function
+// already set the same count on this thread (code calling omp_set_num_threads directly would defeat that cache).
 void SetOpenMpThreads(int n);
 
 // Whether the OpenMP runtime was found.

@@ -1,4 +1,5 @@
-// MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool on oneDNN pooling (1-D/2-D/3-D, plain layout).
+// MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool on oneDNN pooling (1-D/2-D/3-D; plain, or NHWC when
+// the backend gives it, with the same layout in and out).
 //
 // ceil_mode is expressed as extra trailing padding so oneDNN's floor arithmetic yields the ceil-mode size; padded
 // positions never win a max and are not counted by "exclude padding" averages. An average with
@@ -55,7 +56,7 @@ Result<std::unique_ptr<CpuKernel>> MakePoolKernel(const KernelBuildContext& ctx)
     if (pad_r[d] != win.pad_end[d] && alg == dnnl::algorithm::pooling_avg_include_padding)
       return std::unique_ptr<CpuKernel>();
   }
-  const memory::desc src_md = PlainDesc(x), dst_md = PlainDesc(y);
+  const memory::desc src_md = LayoutDesc(x, ctx.in_layout(0)), dst_md = LayoutDesc(y, ctx.out_layout);
   dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md, strides, kernel, pad_l,
                                    pad_r);
   dnnl::pooling_forward::primitive_desc pd(desc, ctx.engine);
