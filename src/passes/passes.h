@@ -15,8 +15,8 @@ Status FoldConstants(Graph& g);
 // their payloads: PyTorch exports Clip's min/max (ReLU6) as Constant nodes, which activation fusion needs.
 Status MaterializeConstantNodes(Graph& g);
 
-// Removes Identity nodes and inference-mode Dropout nodes (their first output aliases their input). Graph
-// output names are preserved.
+// Removes Identity nodes, inference-mode Dropout nodes (their first output aliases their input) and Pad nodes
+// whose pads are all constant zeros. Graph output names are preserved.
 Status RemoveIdentityNodes(Graph& g);
 
 // Folds an inference BatchNormalization into the Conv (or ConvTranspose) feeding it when the conv's weights,

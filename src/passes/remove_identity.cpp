@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,20 @@ bool DropoutIsIdentity(const Graph& g, const Node& n, const std::vector<int>& re
   return mode.constant.GetAsInt64(0) == 0;
 }
 
+// Whether a Pad node pads nothing: every pad is a constant zero. PyTorch exports avg_pool2d as such a Pad before
+// the AveragePool, which would otherwise cost a copy of the tensor per run.
+bool PadIsIdentity(const Graph& g, const Node& n) {
+  if (n.outputs.size() != 1) return false;
+  std::vector<int64_t> pads;
+  if (n.opset < 11) {
+    pads = n.attrs.Ints(n.opset < 2 ? "paddings" : "pads");
+  } else {
+    if (!IsPresent(n.inputs, 1) || !g.value(n.inputs[1]).is_constant()) return false;
+    pads = g.value(n.inputs[1]).constant.ToInt64Vector();
+  }
+  return !pads.empty() && std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+}
+
 }  // namespace
 
 Status RemoveIdentityNodes(Graph& g) {
@@ -49,8 +64,9 @@ Status RemoveIdentityNodes(Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (!IsDefaultDomain(n)) continue;
-    if (n.op_type != "Identity" && n.op_type != "Dropout") continue;
+    if (n.op_type != "Identity" && n.op_type != "Dropout" && n.op_type != "Pad") continue;
     if (!IsPresent(n.inputs, 0) || !IsPresent(n.outputs, 0)) continue;
+    if (n.op_type == "Pad" && !PadIsIdentity(g, n)) continue;
     if (n.op_type == "Identity" && (n.inputs.size() != 1 || n.outputs.size() != 1)) continue;
     if (n.op_type == "Dropout" && !DropoutIsIdentity(g, n, reads)) continue;
 

@@ -173,3 +173,35 @@ TEST(RemoveIdentityNodes, IgnoresOtherDomains) {
 
 }  // namespace
 }  // namespace deepx
+
+namespace deepx::testing {
+namespace {
+
+// PyTorch exports avg_pool2d as Pad(pads = 0) -> AveragePool; the zero Pad is a copy and goes.
+TEST(RemoveIdentityNodes, RemovesPadWithAllZeroPads) {
+  GraphBuilder b(13);
+  ValueId x = b.Input("x", {1, 1, 4, 4});
+  ValueId zeros = b.Const("pads", Tensor::FromInt64s({8}, {0, 0, 0, 0, 0, 0, 0, 0}));
+  ValueId p = b.Op("Pad", "pad", {x, zeros}, {"p"});
+  Attributes pool;
+  pool.set("kernel_shape", std::vector<int64_t>{2, 2});
+  b.Output(b.Op("AveragePool", "pool", {p}, {"y"}, pool));
+  Graph before = b.graph();
+  Graph g = before;
+  ASSERT_TRUE(RemoveIdentityNodes(g).ok());
+  EXPECT_EQ(OpTypes(g), (std::vector<std::string>{"AveragePool"}));
+  ExpectSameOutputs(before, g, RandomInputs(before));
+}
+
+TEST(RemoveIdentityNodes, KeepsPadThatPads) {
+  GraphBuilder b(13);
+  ValueId x = b.Input("x", {1, 1, 4, 4});
+  ValueId pads = b.Const("pads", Tensor::FromInt64s({8}, {0, 0, 1, 0, 0, 0, 0, 0}));
+  b.Output(b.Op("Pad", "pad", {x, pads}, {"y"}));
+  Graph g = b.graph();
+  ASSERT_TRUE(RemoveIdentityNodes(g).ok());
+  EXPECT_EQ(OpTypes(g), (std::vector<std::string>{"Pad"}));
+}
+
+}  // namespace
+}  // namespace deepx::testing
