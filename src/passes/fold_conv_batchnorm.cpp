@@ -3,14 +3,16 @@
 #include <vector>
 
 #include "ops/fused_activation.h"
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 namespace deepx {
 namespace {
 
-bool IsDefaultDomain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
-
-bool IsPresent(const std::vector<ValueId>& ids, size_t i) { return i < ids.size() && ids[i] != kNoValue; }
+using pass_util::CountReads;
+using pass_util::EraseNodes;
+using pass_util::IsDefaultDomain;
+using pass_util::IsPresent;
 
 // A constant float32 tensor, or nullptr.
 const Tensor* ConstantFloat(const Graph& g, ValueId id) {
@@ -136,10 +138,7 @@ Tensor ScaleWeight(const Tensor& w, const WeightLayout& layout, const std::vecto
 }  // namespace
 
 Status FoldConvBatchNorm(Graph& g) {
-  std::vector<int> reads(g.values.size(), 0);
-  for (const Node& n : g.nodes)
-    for (ValueId v : n.inputs)
-      if (v != kNoValue) ++reads[static_cast<size_t>(v)];
+  std::vector<int> reads = CountReads(g);
   const std::vector<NodeId> producer = g.Producers();
 
   std::vector<bool> removed(g.nodes.size(), false);
@@ -191,12 +190,7 @@ Status FoldConvBatchNorm(Graph& g) {
   }
   if (!changed) return Status::Ok();
 
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
-  g.RemoveDeadCode();  // the old weights (when unshared), BN parameters and the conv's raw output
+  EraseNodes(g, removed);  // the old weights (when unshared), BN parameters and the conv's raw output
   return Status::Ok();
 }
 

@@ -3,15 +3,19 @@
 #include <vector>
 
 #include "ops/fused_activation.h"
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 namespace deepx {
 namespace {
 
+using pass_util::CountReads;
+using pass_util::EraseNodes;
+using pass_util::IsDefaultDomain;
+using pass_util::IsPresent;
+
 // Clip-11 moved min/max from attributes to optional inputs 1 and 2.
 constexpr int kClipInputsOpset = 11;
-
-bool IsDefaultDomain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
 
 bool IsFusionProducer(const Node& n) {
   return IsDefaultDomain(n) &&
@@ -100,10 +104,7 @@ bool KnownNonFloat(const Graph& g, const Node& producer, ValueId out) {
 }  // namespace
 
 Status FuseActivations(Graph& g) {
-  std::vector<int> reads(g.values.size(), 0);
-  for (const Node& n : g.nodes)
-    for (ValueId v : n.inputs)
-      if (v != kNoValue) ++reads[static_cast<size_t>(v)];
+  std::vector<int> reads = CountReads(g);
   const std::vector<NodeId> producer = g.Producers();
 
   std::vector<bool> removed(g.nodes.size(), false);
@@ -129,12 +130,7 @@ Status FuseActivations(Graph& g) {
   }
   if (!changed) return Status::Ok();
 
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
-  g.RemoveDeadCode();  // drops the producers' pre-activation values
+  EraseNodes(g, removed);  // drops the producers' pre-activation values
   return Status::Ok();
 }
 

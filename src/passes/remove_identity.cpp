@@ -2,17 +2,19 @@
 #include <string>
 #include <vector>
 
+#include "passes/pass_util.h"
 #include "passes/passes.h"
 
 namespace deepx {
 namespace {
 
+using pass_util::CountReads;
+using pass_util::EraseNodes;
+using pass_util::IsDefaultDomain;
+using pass_util::IsPresent;
+
 // Dropout-12 moved ratio to input 1 and added the training_mode input 2.
 constexpr int kDropoutInputsOpset = 12;
-
-bool IsDefaultDomain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
-
-bool IsPresent(const std::vector<ValueId>& ids, size_t i) { return i < ids.size() && ids[i] != kNoValue; }
 
 // Whether a Dropout node is a plain copy of its input: no one looks at its mask and it is provably in inference
 // mode. A training_mode computed at run time keeps the node, so its kernel can still refuse training.
@@ -51,10 +53,7 @@ bool PadIsIdentity(const Graph& g, const Node& n) {
 }  // namespace
 
 Status RemoveIdentityNodes(Graph& g) {
-  std::vector<int> reads(g.values.size(), 0);
-  for (const Node& n : g.nodes)
-    for (ValueId v : n.inputs)
-      if (v != kNoValue) ++reads[static_cast<size_t>(v)];
+  std::vector<int> reads = CountReads(g);
   std::vector<NodeId> producer = g.Producers();
   std::vector<bool> is_graph_input(g.values.size(), false);
   for (ValueId v : g.inputs) is_graph_input[static_cast<size_t>(v)] = true;
@@ -100,12 +99,7 @@ Status RemoveIdentityNodes(Graph& g) {
   }
   if (!changed) return Status::Ok();
 
-  std::vector<Node> kept;
-  kept.reserve(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!removed[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
-  g.RemoveDeadCode();  // drops the values only the removed nodes referenced
+  EraseNodes(g, removed);  // drops the values only the removed nodes referenced
   return Status::Ok();
 }
 
