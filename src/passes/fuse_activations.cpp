@@ -12,7 +12,6 @@ namespace {
 using pass_util::CountReads;
 using pass_util::EraseNodes;
 using pass_util::IsDefaultDomain;
-using pass_util::IsPresent;
 
 // Clip-11 moved min/max from attributes to optional inputs 1 and 2.
 constexpr int kClipInputsOpset = 11;
