@@ -28,7 +28,7 @@ struct RunArgs {
   std::vector<std::string> inputs;  // NAME=FILE
   std::string output_dir;
   bool json = false;
-  std::string backend = "reference";
+  std::string backend;  // empty: DefaultMeasurementBackend() (cpu when built, else reference)
   int threads = 0;
   uint64_t seed = 0;
   int top_k = 5;
@@ -171,7 +171,7 @@ Status Run(const RunArgs& args) {
   const double load_ms = Milliseconds(Clock::now() - t0);
 
   SessionOptions options;
-  options.backend = args.backend;
+  options.backend = args.backend.empty() ? DefaultMeasurementBackend() : args.backend;
   options.num_threads = args.threads;
   t0 = Clock::now();
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, options));
@@ -205,9 +205,9 @@ Status Run(const RunArgs& args) {
   doc["model"] = args.model;
   doc["producer"] = model->producer();
   doc["opset"] = model->opset();
-  doc["backend"] = args.backend;
+  doc["backend"] = options.backend;
   text << "model: " << args.model << " (producer '" << model->producer() << "', opset " << model->opset() << ")\n"
-       << "backend: " << args.backend << "\n"
+       << "backend: " << options.backend << "\n"
        << "inputs:\n";
   doc["inputs"] = json::array();
   for (const Feed& f : feeds) {
@@ -297,7 +297,7 @@ void AddRunCommand(CLI::App& app) {
       ->type_name("NAME=FILE");
   cmd->add_option("-o,--output", args->output_dir, "Write each output to DIR/<output name>.npy")->type_name("DIR");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
-  cmd->add_option("--backend", args->backend, "Processor to run on")->capture_default_str();
+  cmd->add_option("--backend", args->backend, "Processor to run on (default: cpu when built, else reference)");
   cmd->add_option("--threads", args->threads, "Worker threads (0: backend default)")
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
