@@ -24,15 +24,9 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-struct BenchArgs {
-  std::string model;
-  std::string backend;  // "" = DefaultMeasurementBackend()
-  int threads = 0;
+struct BenchArgs : ModelRunArgs {
   int warmup = 3;
   int iterations = 20;
-  std::vector<std::string> inputs;        // NAME=FILE
-  std::vector<std::string> input_shapes;  // NAME=DIMS
-  uint64_t seed = 0;
   bool json = false;
   bool progress = false;
 };
@@ -189,24 +183,13 @@ void AddBenchCommand(CLI::App& app) {
       "runs one after another. Inputs not given with --input are random (floats uniform in [0, 1) from --seed);\n"
       "dynamic dimensions are 1 unless --input-shape sets them. Memory is the peak resident set (VmHWM) in MiB.\n"
       "Exit codes: 0 success, 1 model/input/runtime error, 2 usage error.");
-  cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--backend", args->backend, "Processor to run on (default: cpu when built, else reference)");
-  cmd->add_option("--threads", args->threads, "Worker threads (0: backend default)")
-      ->check(CLI::Range(0, 4096))
-      ->capture_default_str();
+  AddModelRunOptions(cmd, args.get());
   cmd->add_option("--warmup", args->warmup, "Untimed runs before timing")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--iterations", args->iterations, "Timed runs")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
-  cmd->add_option("-i,--input", args->inputs, "NAME=FILE: feed input NAME from a .npy or .pb tensor file (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("NAME=FILE");
-  cmd->add_option("--input-shape", args->input_shapes, "NAME=DIMS: shape of a random input, e.g. x=1,3,224,224")
-      ->allow_extra_args(false)
-      ->type_name("NAME=DIMS");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
   cmd->add_flag("--progress", args->progress, "Show the progress line even when stderr is not a terminal");
   cmd->callback([args] {

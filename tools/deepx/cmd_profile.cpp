@@ -29,15 +29,9 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-struct ProfileArgs {
-  std::string model;
-  std::string backend;  // "" = DefaultMeasurementBackend()
-  int threads = 0;
+struct ProfileArgs : ModelRunArgs {
   int warmup = 2;
   int iterations = 10;
-  std::vector<std::string> inputs;
-  std::vector<std::string> input_shapes;
-  uint64_t seed = 0;
   std::string trace;
   bool json = false;
   std::string cache;       // calibration cache ("" = default)
@@ -365,22 +359,13 @@ void AddProfileCommand(CLI::App& app) {
       "machine's calibrated fp32 GEMM peak and read bandwidth (measured on first use, see `deepx devices`), and\n"
       "'x bound' is time / bound. Nodes a backend fuses are reported with the node they run in.\n"
       "Exit codes: 0 success, 1 model/input/runtime error, 2 usage error.");
-  cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("--backend", args->backend, "Processor to run on (default: cpu when built, else reference)");
-  cmd->add_option("--threads", args->threads, "Worker threads (0: backend default)")->check(CLI::Range(0, 4096));
+  AddModelRunOptions(cmd, args.get());
   cmd->add_option("--warmup", args->warmup, "Untimed runs before profiling")
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   cmd->add_option("--iterations", args->iterations, "Profiled runs")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  cmd->add_option("-i,--input", args->inputs, "NAME=FILE: feed input NAME from a .npy or .pb tensor file (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("NAME=FILE");
-  cmd->add_option("--input-shape", args->input_shapes, "NAME=DIMS: shape of a random input, e.g. x=1,3,224,224")
-      ->allow_extra_args(false)
-      ->type_name("NAME=DIMS");
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
   cmd->add_option("--trace", args->trace, "Write one run as Chrome trace JSON (Perfetto, chrome://tracing)")
       ->type_name("FILE");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of a table");

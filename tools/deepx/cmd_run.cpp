@@ -23,16 +23,10 @@ namespace {
 
 using json = nlohmann::json;
 
-struct RunArgs {
-  std::string model;
-  std::vector<std::string> inputs;  // NAME=FILE
+struct RunArgs : ModelRunArgs {
   std::string output_dir;
   bool json = false;
-  std::string backend;  // empty: DefaultMeasurementBackend() (cpu when built, else reference)
-  int threads = 0;
-  uint64_t seed = 0;
   int top_k = 5;
-  std::vector<std::string> input_shapes;  // NAME=DIMS for random inputs with dynamic dims
   std::string labels_file;  // class names for top-k: JSON ("class_names" or "labels" list) or one per line
 };
 
@@ -291,23 +285,12 @@ void AddRunCommand(CLI::App& app) {
       "Inputs not given with --input get random data: floats uniform in [0, 1) from --seed, integers zero,\n"
       "dynamic dimensions 1. Outputs shaped [N, C] also show their top-k classes.\n"
       "Exit codes: 0 success, 1 model/input/runtime error, 2 usage error.");
-  cmd->add_option("model", args->model, "ONNX model file")->required();
-  cmd->add_option("-i,--input", args->inputs, "NAME=FILE: feed input NAME from a .npy or .pb tensor file (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("NAME=FILE");
+  AddModelRunOptions(cmd, args.get());
   cmd->add_option("-o,--output", args->output_dir, "Write each output to DIR/<output name>.npy")->type_name("DIR");
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
-  cmd->add_option("--backend", args->backend, "Processor to run on (default: cpu when built, else reference)");
-  cmd->add_option("--threads", args->threads, "Worker threads (0: backend default)")
-      ->check(CLI::Range(0, 4096))
-      ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
   cmd->add_option("--top-k", args->top_k, "Classes to show per row of [N, C] outputs (0: none)")
       ->check(CLI::Range(0, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--input-shape", args->input_shapes,
-                  "NAME=DIMS: shape of a random input with dynamic dims, e.g. input=4,3,224,224 (repeatable)")
-      ->type_name("NAME=DIMS");
   cmd->add_option("--labels", args->labels_file,
                   "Class names for top-k: JSON with a \"class_names\" or \"labels\" list, or one name per line")
       ->type_name("FILE");

@@ -142,4 +142,20 @@ std::vector<std::pair<std::string, Tensor>> NamedFeeds(const std::vector<Feed>& 
   return named;
 }
 
+void AddModelRunOptions(CLI::App* cmd, ModelRunArgs* args) {
+  cmd->add_option("model", args->model, "ONNX model file")->required();
+  cmd->add_option("--backend", args->backend, "Processor to run on (default: cpu when built, else reference)");
+  cmd->add_option("--threads", args->threads, "Worker threads (0: backend default)")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
+  cmd->add_option("-i,--input", args->inputs, "NAME=FILE: feed input NAME from a .npy or .pb tensor file (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("NAME=FILE");
+  cmd->add_option("--input-shape", args->input_shapes,
+                  "NAME=DIMS: shape of a random input with dynamic dims, e.g. x=4,3,224,224 (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("NAME=DIMS");
+  cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
+}
+
 }  // namespace deepx::cli

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "deepx/deepx.hpp"
 
 namespace deepx::cli {
@@ -34,6 +36,19 @@ Result<std::vector<Feed>> LoadFeeds(const Model& model, const std::vector<std::s
 
 // The backend `bench` and `profile` use when none is named: "cpu" when this build has it, else "reference".
 std::string DefaultMeasurementBackend();
+
+// What `run`, `bench` and `profile` all take: the model, the processor, and its inputs.
+struct ModelRunArgs {
+  std::string model;
+  std::string backend;  // "" = DefaultMeasurementBackend()
+  int threads = 0;
+  std::vector<std::string> inputs;        // NAME=FILE
+  std::vector<std::string> input_shapes;  // NAME=DIMS
+  uint64_t seed = 0;
+};
+
+// Declares the ModelRunArgs options (model, --backend, --threads, -i/--input, --input-shape, --seed) on `cmd`.
+void AddModelRunOptions(CLI::App* cmd, ModelRunArgs* args);
 
 // The feeds as Session::Run wants them.
 std::vector<std::pair<std::string, Tensor>> NamedFeeds(const std::vector<Feed>& feeds);
