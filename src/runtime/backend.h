@@ -28,6 +28,11 @@ struct ProcessorInfo {
   int threads = 1;
 };
 
+// steady_clock now, in nanoseconds: the time base of NodeTiming.
+int64_t SteadyNowNs();
+// Physical memory of this machine in bytes (0 if unknown), for host backends' ProcessorInfo.
+int64_t PhysicalMemoryBytes();
+
 // Wall-clock interval of one node's kernel, for `deepx profile` and the planner's measured costs.
 struct NodeTiming {
   NodeId node = -1;

@@ -1,3 +1,7 @@
+#include <unistd.h>
+
+#include <chrono>
+
 #include "backends/reference/reference_backend.h"
 #include "runtime/backend.h"
 
@@ -6,6 +10,16 @@
 #endif
 
 namespace deepx {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t PhysicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+}
 
 Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, int num_threads) {
   if (name == "reference") return std::shared_ptr<Backend>(std::make_shared<ReferenceBackend>(name));

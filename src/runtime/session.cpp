@@ -206,8 +206,7 @@ Result<std::vector<Tensor>> Session::Run(const std::vector<std::pair<std::string
   std::vector<NodeTiming> raw;
   RunOptions options;
   options.timings = &raw;
-  const int64_t t0 = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t t0 = SteadyNowNs();
   auto outputs = executor->Run(remaining, options);
   if (!outputs.ok()) return outputs;
   // Map nodes to the backend of the block that ran them.

@@ -22,15 +22,7 @@ namespace {
 using cpu::CpuKernel;
 using cpu::KernelArgs;
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
-int64_t PhysicalMemoryBytes() {
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
-}
 
 // Host memory owned elsewhere (the arena, a caller's tensor), viewed as a Buffer for reference kernels.
 class ViewBuffer final : public Buffer {
@@ -407,10 +399,10 @@ class CpuExecutableImpl final : public CpuExecutable {
         KernelArgs& args = args_[i];
         for (size_t k = 0; k < n.inputs.size(); ++k) args.inputs[k] = address(in_slots_[i][k], n.inputs[k]);
         for (size_t k = 0; k < n.outputs.size(); ++k) args.outputs[k] = address(out_slots_[i][k], n.outputs[k]);
-        const int64_t start = options.timings ? NowNs() : 0;
+        const int64_t start = options.timings ? SteadyNowNs() : 0;
         status = kernels_[i]->Run(stream_, args);
         if (!status.ok()) status = status.WithContext(g.NodeLabel(n));
-        if (options.timings) options.timings->push_back({block_.nodes[i], start, NowNs()});
+        if (options.timings) options.timings->push_back({block_.nodes[i], start, SteadyNowNs()});
       }
       stream_.wait();
     } catch (const dnnl::error& e) {

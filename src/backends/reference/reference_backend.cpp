@@ -10,7 +10,6 @@
 namespace deepx {
 namespace {
 
-int64_t NowNs();
 
 class ReferenceExecutable final : public Executable {
  public:
@@ -68,9 +67,9 @@ class ReferenceExecutable final : public Executable {
         }
         ctx.outputs.push_back(&results[o]);
       }
-      const int64_t start = options.timings ? NowNs() : 0;
+      const int64_t start = options.timings ? SteadyNowNs() : 0;
       DX_RETURN_IF_ERROR_CTX(schemas_[i]->reference(ctx), g.NodeLabel(n));
-      if (options.timings) options.timings->push_back({block_.nodes[i], start, NowNs()});
+      if (options.timings) options.timings->push_back({block_.nodes[i], start, SteadyNowNs()});
       for (size_t o = 0; o < n.outputs.size(); ++o)
         if (n.outputs[o] != kNoValue) env[static_cast<size_t>(n.outputs[o])] = std::move(results[o]);
       for (ValueId v : n.inputs)
@@ -91,15 +90,7 @@ class ReferenceExecutable final : public Executable {
   std::mutex env_mu_;
 };
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
-int64_t PhysicalMemoryBytes() {
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
-}
 
 }  // namespace
 
