@@ -16,6 +16,16 @@ PACKAGES=(
   libdnnl-dev libxnnpack-dev libpthreadpool-dev
   # CLI and JSON
   libcli11-dev nlohmann-json3-dev
+  # RLC: truncated/randomised SVD (LAPACK + BLAS)
+  liblapacke-dev libopenblas-dev
+  # OpenCL backend: ICD loader, headers, CLBlast GEMM, PoCL as the CPU-side OpenCL device for CI
+  ocl-icd-opencl-dev opencl-c-headers clinfo libclblast-dev pocl-opencl-icd
+  # remote backend + `deepx serve` (KServe v2 over HTTP, optional TLS)
+  libcpp-httplib-dev libssl-dev
+  # DAD optimiser (MILP for general DAGs)
+  libglpk-dev coinor-libcbc-dev
+  # shared compiler cache for parallel build trees
+  ccache
   # training and exporting the bundled demo model
   python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
 )
