@@ -91,6 +91,11 @@ struct SessionOptions {
   std::string backend = "reference";
   // Worker threads for backends that use them (0: the backend's default).
   int num_threads = 0;
+  // backend "remote": the KServe v2 server (http://host:port or https://...) and a file holding its bearer token.
+  std::string remote_url;
+  std::string remote_token_file;
+  // Nodes the backend cannot run (Backend::Supports) go to the host CPU backend instead of failing the session.
+  bool host_fallback = true;
 };
 
 // One node's kernel time in a profiled run (Session::Run with `timings`).

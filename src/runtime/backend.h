@@ -85,9 +85,27 @@ class Backend {
   }
 };
 
-// Creates a backend by name ("reference"; later "cpu", "opencl", "cuda", "remote"). `num_threads` 0 = default.
+// What CreateBackend may need beyond a name.
+struct BackendConfig {
+  int num_threads = 0;         // worker threads of CPU backends (0: the backend's default)
+  std::string remote_url;      // "remote": http://host:port or https://host:port of a KServe v2 server
+  std::string token_file;      // "remote": file holding the bearer token ("" : no auth)
+  double timeout_s = 30;       // "remote": per-request timeout
+  int retries = 2;             // "remote": bounded retries of a failed request
+};
+
+// Creates a backend by name:
+//   "reference"                     plain C++ kernels
+//   "cpu", "cpu-big", "cpu-little"  oneDNN on all cores / the big cores / the little cores (backends/cpu/)
+//   "opencl", "opencl:N"            OpenCL device N (backends/opencl/)
+//   "cuda", "cuda:N"                CUDA device N (backends/cuda/)
+//   "remote"                        a KServe v2 server at config.remote_url (backends/remote/)
+Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, const BackendConfig& config);
 Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, int num_threads = 0);
-// Names CreateBackend accepts in this build.
+// Names CreateBackend accepts in this build without further configuration and whose processor is present on this
+// machine (an OpenCL device found, a CUDA GPU found). "remote" is not listed: it needs a URL.
 std::vector<std::string> AvailableBackends();
+// The host backend that runs nodes another backend does not support: "cpu" when built, else "reference".
+std::string HostFallbackBackend();
 
 }  // namespace deepx

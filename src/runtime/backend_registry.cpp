@@ -8,6 +8,15 @@
 #ifdef DEEPX_HAVE_CPU_BACKEND
 #include "backends/cpu/cpu_backend.h"
 #endif
+#ifdef DEEPX_HAVE_OPENCL_BACKEND
+#include "backends/opencl/opencl_backend.h"
+#endif
+#ifdef DEEPX_HAVE_CUDA_BACKEND
+#include "backends/cuda/cuda_backend.h"
+#endif
+#ifdef DEEPX_HAVE_REMOTE_BACKEND
+#include "backends/remote/remote_backend.h"
+#endif
 
 namespace deepx {
 
@@ -21,20 +30,43 @@ int64_t PhysicalMemoryBytes() {
   return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
 }
 
-Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, int num_threads) {
+namespace {
+bool HasPrefix(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+}  // namespace
+
+Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, const BackendConfig& config) {
+  if (config.num_threads < 0)
+    return InvalidArgument("num_threads must be >= 0, got " + std::to_string(config.num_threads));
   if (name == "reference") return std::shared_ptr<Backend>(std::make_shared<ReferenceBackend>(name));
 #ifdef DEEPX_HAVE_CPU_BACKEND
   if (name == "cpu") {
-    if (num_threads < 0) return InvalidArgument("num_threads must be >= 0, got " + std::to_string(num_threads));
     CpuBackendOptions options;
     options.name = name;
-    options.num_threads = num_threads;  // 0: every core
+    options.num_threads = config.num_threads;  // 0: every core
     return std::shared_ptr<Backend>(std::make_shared<CpuBackend>(options));
   }
 #endif
+#ifdef DEEPX_HAVE_OPENCL_BACKEND
+  if (name == "opencl" || HasPrefix(name, "opencl:")) return CreateOpenClBackend(name, config);
+#endif
+#ifdef DEEPX_HAVE_CUDA_BACKEND
+  if (name == "cuda" || HasPrefix(name, "cuda:")) return CreateCudaBackend(name, config);
+#endif
+#ifdef DEEPX_HAVE_REMOTE_BACKEND
+  if (name == "remote") return CreateRemoteBackend(config);
+#endif
   std::string known;
   for (const std::string& n : AvailableBackends()) known += (known.empty() ? "" : ", ") + n;
+#ifdef DEEPX_HAVE_REMOTE_BACKEND
+  known += ", remote (with a URL)";
+#endif
   return NotFound("unknown backend '" + name + "' (available: " + known + ")");
+}
+
+Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, int num_threads) {
+  BackendConfig config;
+  config.num_threads = num_threads;
+  return CreateBackend(name, config);
 }
 
 std::vector<std::string> AvailableBackends() {
@@ -42,7 +74,21 @@ std::vector<std::string> AvailableBackends() {
 #ifdef DEEPX_HAVE_CPU_BACKEND
   names.push_back("cpu");
 #endif
+#ifdef DEEPX_HAVE_OPENCL_BACKEND
+  if (!OpenClDeviceNames().empty()) names.push_back("opencl");
+#endif
+#ifdef DEEPX_HAVE_CUDA_BACKEND
+  if (!CudaDeviceNames().empty()) names.push_back("cuda");
+#endif
   return names;
+}
+
+std::string HostFallbackBackend() {
+#ifdef DEEPX_HAVE_CPU_BACKEND
+  return "cpu";
+#else
+  return "reference";
+#endif
 }
 
 }  // namespace deepx

@@ -84,7 +84,21 @@ struct Session::Impl {
     }
     DX_ASSIGN_OR_RETURN(Graph g, SpecializeModel(*model, shapes, values));
     auto graph = std::make_shared<const Graph>(std::move(g));
+    // The simplest plan: everything on the chosen backend, except nodes it does not support, which run on the
+    // host fallback backend (index 1) when there is one.
+    std::vector<int> assignment(graph->nodes.size(), 0);
+    bool any_fallback = false;
+    for (size_t i = 0; i < graph->nodes.size(); ++i) {
+      Status supported = backends[0]->Supports(*graph, graph->nodes[i]);
+      if (supported.ok()) continue;
+      if (backends.size() < 2) return supported.WithContext(graph->NodeLabel(static_cast<NodeId>(i)));
+      assignment[i] = 1;
+      any_fallback = true;
+    }
     Plan plan = SingleBackendPlan(*graph, 0);
+    if (any_fallback) {
+      DX_ASSIGN_OR_RETURN(plan, PlanFromAssignment(*graph, assignment));
+    }
     return Executor::Create(graph, std::move(plan), backends);
   }
 
@@ -157,8 +171,19 @@ Result<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> mo
   impl->model = std::move(model);
   impl->options = options;
   impl->specialise_small_inputs = impl->model->impl().shapes_depend_on_input_values;
-  DX_ASSIGN_OR_RETURN(auto backend, CreateBackend(options.backend, options.num_threads));
+  BackendConfig config;
+  config.num_threads = options.num_threads;
+  config.remote_url = options.remote_url;
+  config.token_file = options.remote_token_file;
+  DX_ASSIGN_OR_RETURN(auto backend, CreateBackend(options.backend, config));
   impl->backends.push_back(std::move(backend));
+  const std::string fallback = HostFallbackBackend();
+  if (options.host_fallback && options.backend != fallback && options.backend != "reference") {
+    BackendConfig host;
+    host.num_threads = options.num_threads;
+    DX_ASSIGN_OR_RETURN(auto host_backend, CreateBackend(fallback, host));
+    impl->backends.push_back(std::move(host_backend));
+  }
   return std::make_unique<Session>(std::move(impl));
 }
 

@@ -37,4 +37,9 @@ std::set<std::string> UnsupportedCases(const std::string& backend);
 // (checked by a test, so a silent fallback cannot hide behind matching numbers).
 std::set<std::string> CpuFallbackCases();
 
+// Per device backend: the cases it cannot run, each with the reason in a comment (tests/backends/<name>_cases.cpp).
+std::set<std::string> OpenClUnsupportedCases();
+std::set<std::string> CudaUnsupportedCases();
+std::set<std::string> RemoteUnsupportedCases();
+
 }  // namespace deepx::testing
