@@ -74,15 +74,13 @@ class Progress {
 json ShapeJson(const Shape& s) { return json(std::vector<int64_t>(s.begin(), s.end())); }
 
 Status Bench(const BenchArgs& args) {
-  const std::string backend = args.backend.empty() ? DefaultMeasurementBackend() : args.backend;
+  const std::string backend = SessionOptionsFor(args).backend;
 
   auto t0 = Clock::now();
-  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.model));
+  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadModelForRun(args));
   const double load_ms = Milliseconds(Clock::now() - t0);
 
-  SessionOptions options;
-  options.backend = backend;
-  options.num_threads = args.threads;
+  SessionOptions options = SessionOptionsFor(args);
   t0 = Clock::now();
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, options));
   const double session_ms = Milliseconds(Clock::now() - t0);

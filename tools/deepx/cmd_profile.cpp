@@ -186,11 +186,9 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 Status Profile(const ProfileArgs& args) {
-  const std::string backend = args.backend.empty() ? DefaultMeasurementBackend() : args.backend;
-  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.model));
-  SessionOptions options;
-  options.backend = backend;
-  options.num_threads = args.threads;
+  const std::string backend = SessionOptionsFor(args).backend;
+  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadModelForRun(args));
+  SessionOptions options = SessionOptionsFor(args);
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, options));
   DX_ASSIGN_OR_RETURN(std::vector<Feed> feeds, LoadFeeds(*model, args.inputs, args.input_shapes, args.seed));
   const auto named = NamedFeeds(feeds);

@@ -161,12 +161,10 @@ json NumberJson(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 Status Run(const RunArgs& args) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
-  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.model));
+  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadModelForRun(args));
   const double load_ms = Milliseconds(Clock::now() - t0);
 
-  SessionOptions options;
-  options.backend = args.backend.empty() ? DefaultMeasurementBackend() : args.backend;
-  options.num_threads = args.threads;
+  SessionOptions options = SessionOptionsFor(args);
   t0 = Clock::now();
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, options));
   const double session_ms = Milliseconds(Clock::now() - t0);

@@ -13,6 +13,9 @@ void AddConformanceCommand(CLI::App& app);
 void AddBenchCommand(CLI::App& app);
 void AddProfileCommand(CLI::App& app);
 void AddDevicesCommand(CLI::App& app);
+void AddCompressCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
+void AddPlanCommand(CLI::App& app);
 
 void SetExitCode(int code);
 int ExitCode();

@@ -156,6 +156,23 @@ void AddModelRunOptions(CLI::App* cmd, ModelRunArgs* args) {
       ->allow_extra_args(false)
       ->type_name("NAME=DIMS");
   cmd->add_option("--seed", args->seed, "Seed of the random inputs")->capture_default_str();
+  cmd->add_option("--remote", args->remote_url, "URL of a KServe v2 server (http://host:port) to use as a processor");
+  cmd->add_option("--token-file", args->token_file, "File holding the remote server's bearer token");
+  cmd->add_option("--max-accuracy-drop", args->max_accuracy_drop,
+                  "Compress the model at load (RLC) within this estimated top-1 accuracy drop, e.g. 0.05")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--calibration", args->calibration,
+                  "Unlabelled input samples (.npy, batch on dim 0) for RLC's accuracy estimate");
+}
+
+SessionOptions SessionOptionsFor(const ModelRunArgs& args) {
+  SessionOptions options;
+  options.backend = args.backend;
+  if (options.backend.empty()) options.backend = args.remote_url.empty() ? DefaultMeasurementBackend() : "remote";
+  options.num_threads = args.threads;
+  options.remote_url = args.remote_url;
+  options.remote_token_file = args.token_file;
+  return options;
 }
 
 }  // namespace deepx::cli

@@ -45,10 +45,23 @@ struct ModelRunArgs {
   std::vector<std::string> inputs;        // NAME=FILE
   std::vector<std::string> input_shapes;  // NAME=DIMS
   uint64_t seed = 0;
+  // A remote processor (KServe v2 server) and its bearer token; with no --backend, the model runs there.
+  std::string remote_url;
+  std::string token_file;
+  // RLC at load: compress the model in memory so that the estimated top-1 drop stays within this (< 0: off),
+  // estimating on the unlabelled samples of `calibration` (.npy, batch along dim 0) when given.
+  double max_accuracy_drop = -1;
+  std::string calibration;
 };
 
 // Declares the ModelRunArgs options (model, --backend, --threads, -i/--input, --input-shape, --seed) on `cmd`.
 void AddModelRunOptions(CLI::App* cmd, ModelRunArgs* args);
+
+// Loads args.model and, when args.max_accuracy_drop >= 0, compresses it in memory (RLC; see compress/).
+Result<std::shared_ptr<const Model>> LoadModelForRun(const ModelRunArgs& args);
+// The session options the args ask for: backend (DefaultMeasurementBackend() when none, "remote" when only
+// --remote is given), threads and remote settings.
+SessionOptions SessionOptionsFor(const ModelRunArgs& args);
 
 // The feeds as Session::Run wants them.
 std::vector<std::pair<std::string, Tensor>> NamedFeeds(const std::vector<Feed>& feeds);

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   deepx::cli::AddBenchCommand(app);
   deepx::cli::AddProfileCommand(app);
   deepx::cli::AddDevicesCommand(app);
+  deepx::cli::AddCompressCommand(app);
+  deepx::cli::AddServeCommand(app);
+  deepx::cli::AddPlanCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
