@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "backends/backend_cases.h"
+#include "backends/remote_loopback.h"
 #include "backends/reference/reference_backend.h"
 #include "plan/plan.h"
 #include "runtime/backend.h"
@@ -30,6 +31,10 @@ std::vector<DiffParam> AllParams() {
     if (backend == "reference") continue;
     for (size_t i = 0; i < AllBackendCases().size(); ++i) params.push_back({backend, i});
   }
+#ifdef DEEPX_HAVE_REMOTE_BACKEND
+  // "remote" needs a URL, so AvailableBackends() does not list it: it runs against a loopback server.
+  for (size_t i = 0; i < AllBackendCases().size(); ++i) params.push_back({"remote", i});
+#endif
   return params;
 }
 
@@ -39,6 +44,9 @@ Result<std::vector<Tensor>> RunOn(Backend& backend, const BackendCase& c, std::u
   DX_ASSIGN_OR_RETURN(std::unique_ptr<Executable> exe, backend.Prepare(graph, plan.blocks[0]));
   std::vector<Tensor> outputs;
   DX_RETURN_IF_ERROR(exe->Run(c.inputs, outputs));
+  for (Tensor& t : outputs) {  // device backends leave outputs in their memory
+    DX_ASSIGN_OR_RETURN(t, backend.ToHost(t));
+  }
   if (keep) *keep = std::move(exe);
   return outputs;
 }
@@ -51,7 +59,14 @@ TEST_P(BackendDifferential, MatchesReference) {
   ASSERT_GE(c.max_error, 0) << "case " << c.name << " is malformed (shape inference failed)";
   if (testing::UnsupportedCases(p.backend).count(c.name)) GTEST_SKIP() << p.backend << " declares it unsupported";
 
-  auto backend = CreateBackend(p.backend, 2);
+  BackendConfig config;
+  config.num_threads = 2;
+  if (p.backend == "remote") {
+    std::string error;
+    config = testing::RemoteLoopbackConfig(&error);
+    ASSERT_TRUE(error.empty()) << "loopback server: " << error;
+  }
+  auto backend = CreateBackend(p.backend, config);
   ASSERT_TRUE(backend.ok()) << backend.status().ToString();
   ReferenceBackend reference;
   auto want = RunOn(reference, c);
