@@ -4,6 +4,7 @@
 
 #include "backends/reference/reference_backend.h"
 #include "runtime/backend.h"
+#include "runtime/processors.h"
 
 #ifdef DEEPX_HAVE_CPU_BACKEND
 #include "backends/cpu/cpu_backend.h"
@@ -45,6 +46,9 @@ Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, const Ba
     options.num_threads = config.num_threads;  // 0: every core
     return std::shared_ptr<Backend>(std::make_shared<CpuBackend>(options));
   }
+  // Big and little cores as two processors (runtime/processors.h); listed by ProcessorNames(), not by
+  // AvailableBackends(), so the differential suite does not run every case three times on the same CPU.
+  if (name == "cpu-big" || name == "cpu-little") return CreateCpuClusterBackend(name, config);
 #endif
 #ifdef DEEPX_HAVE_OPENCL_BACKEND
   if (name == "opencl" || HasPrefix(name, "opencl:")) return CreateOpenClBackend(name, config);
@@ -56,7 +60,7 @@ Result<std::shared_ptr<Backend>> CreateBackend(const std::string& name, const Ba
   if (name == "remote") return CreateRemoteBackend(config);
 #endif
   std::string known;
-  for (const std::string& n : AvailableBackends()) known += (known.empty() ? "" : ", ") + n;
+  for (const std::string& n : ProcessorNames()) known += (known.empty() ? "" : ", ") + n;
 #ifdef DEEPX_HAVE_REMOTE_BACKEND
   known += ", remote (with a URL)";
 #endif

@@ -3,16 +3,21 @@
 #include "runtime/calibration.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "backends/reference/reference_backend.h"
+#include "runtime/processors.h"
 #include "runtime/resource_usage.h"
 
 namespace deepx {
@@ -198,6 +203,219 @@ TEST(Calibration, DefaultCachePathFollowsXdgCacheHome) {
   } else {
     unsetenv("XDG_CACHE_HOME");
   }
+}
+
+
+// A simulated processor around the reference kernels, to drive calibration's device and remote paths here:
+//   kind "gpu":    ToDevice/ToHost copy the tensor (so it is not host memory) and take latency + bytes / bandwidth;
+//   kind "remote": tensors stay on the host and every Run takes latency + (input + output bytes) / bandwidth,
+//                  as a request to a server would.
+class SimulatedProcessor : public Backend {
+ public:
+  SimulatedProcessor(const std::string& kind, double latency_s, double bytes_per_s)
+      : latency_s_(latency_s), bytes_per_s_(bytes_per_s) {
+    info_.name = "simulated-" + kind;
+    info_.kind = kind;
+    info_.memory_bytes = int64_t{1} << 30;
+    info_.threads = 1;
+  }
+  const ProcessorInfo& info() const override { return info_; }
+  Status Supports(const Graph& g, const Node& n) const override { return reference_.Supports(g, n); }
+  Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) override {
+    DX_ASSIGN_OR_RETURN(std::unique_ptr<Executable> exe, reference_.Prepare(std::move(graph), block));
+    if (info_.kind != "remote") return exe;
+    return std::unique_ptr<Executable>(std::make_unique<Request>(std::move(exe), this));
+  }
+  Result<Tensor> ToDevice(const Tensor& t) override { return Move(t); }
+  Result<Tensor> ToHost(const Tensor& t) override { return Move(t); }
+
+ private:
+  class Request : public Executable {
+   public:
+    Request(std::unique_ptr<Executable> exe, SimulatedProcessor* owner) : exe_(std::move(exe)), owner_(owner) {}
+    Status Run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs, const RunOptions& options) override {
+      DX_RETURN_IF_ERROR(exe_->Run(inputs, outputs, options));
+      size_t bytes = 0;
+      for (const Tensor& t : inputs) bytes += t.size_bytes();
+      for (const Tensor& t : outputs) bytes += t.size_bytes();
+      owner_->Wait(bytes);
+      return Status::Ok();
+    }
+
+   private:
+    std::unique_ptr<Executable> exe_;
+    SimulatedProcessor* owner_;
+  };
+
+  void Wait(size_t bytes) const {
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(latency_s_ + static_cast<double>(bytes) / bytes_per_s_));
+  }
+  Result<Tensor> Move(const Tensor& t) {
+    if (info_.kind == "remote") return t;
+    Wait(t.size_bytes());
+    return t.Clone();
+  }
+
+  ProcessorInfo info_;
+  ReferenceBackend reference_;
+  double latency_s_, bytes_per_s_;
+};
+
+CalibrationOptions TinyDeviceOptions() {
+  CalibrationOptions o;
+  o.gemm_max_size = o.device_gemm_max_size = 64;
+  o.gemm_budget_s = 0.05;
+  o.bandwidth_bytes = int64_t{4} << 20;
+  o.device_bandwidth_bytes = int64_t{1} << 20;
+  o.bandwidth_budget_s = 0.05;
+  o.large_transfer_bytes = int64_t{4} << 20;
+  o.transfer_budget_s = 0.2;
+  return o;
+}
+
+TEST(Calibration, DeviceTransfersFitLatencyAndBandwidth) {
+  // 1 ms per transfer plus 1 GB/s: the 4 MiB tensor takes ~5 ms, the 4 KiB one ~1 ms.
+  SimulatedProcessor device("gpu", 1e-3, 1e9);
+  auto c = CalibrateBackend(device, "simulated-gpu", TinyDeviceOptions());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kind, "gpu");
+  EXPECT_FALSE(c->host_memory);
+  EXPECT_GT(c->gflops, 0);
+  EXPECT_EQ(c->gemm_size, 64);
+  EXPECT_EQ(c->bandwidth_method, "device-add");
+  EXPECT_GT(c->gbps, 0);
+  // Sleeps only overshoot, so measured latencies sit a little above 1 ms and bandwidths a little below 1 GB/s;
+  // the bounds leave room for a loaded machine.
+  EXPECT_GT(c->to_host_latency_us, 700);
+  EXPECT_LT(c->to_host_latency_us, 5000);
+  EXPECT_GT(c->to_device_latency_us, 700);
+  EXPECT_LT(c->to_device_latency_us, 5000);
+  EXPECT_GT(c->to_host_gbps, 0.3);
+  EXPECT_LT(c->to_host_gbps, 1.2);
+  EXPECT_GT(c->to_device_gbps, 0.3);
+  EXPECT_LT(c->to_device_gbps, 1.2);
+  EXPECT_EQ(c->rtt_ms, 0);
+  EXPECT_TRUE(c->notes.empty()) << c->notes;
+}
+
+TEST(Calibration, RemoteRoundTripAndNetworkBandwidthComeFromRequests) {
+  // 2 ms per request plus 0.5 GB/s for its payload both ways.
+  SimulatedProcessor remote("remote", 2e-3, 0.5e9);
+  auto c = CalibrateBackend(remote, "remote:http://simulated", TinyDeviceOptions());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->kind, "remote");
+  EXPECT_FALSE(c->host_memory);
+  EXPECT_GT(c->rtt_ms, 1.8);
+  EXPECT_LT(c->rtt_ms, 10);
+  EXPECT_GT(c->to_device_gbps, 0.15);
+  EXPECT_LT(c->to_device_gbps, 0.6);
+  EXPECT_DOUBLE_EQ(c->to_host_gbps, c->to_device_gbps);  // one figure for both directions
+  EXPECT_NEAR(c->to_device_latency_us, c->rtt_ms * 1e3 / 2, 1e-6);
+  EXPECT_GT(c->gflops, 0);
+  EXPECT_EQ(c->gbps, 0);  // not separable from the network: said in the notes
+  EXPECT_NE(c->notes.find("not separable"), std::string::npos) << c->notes;
+}
+
+TEST(Calibration, CpuProcessorsComputeOnHostMemory) {
+  for (const char* name : {"reference", "cpu", "cpu-big", "cpu-little"}) {
+    auto backend = CreateBackend(name);
+    if (!backend.ok()) continue;  // cpu, cpu-big and cpu-little need the oneDNN backend
+    auto c = CalibrateBackend(**backend, name, TinyDeviceOptions());
+    ASSERT_TRUE(c.ok()) << name << ": " << c.status().ToString();
+    EXPECT_EQ(c->kind, "cpu") << name;
+    EXPECT_TRUE(c->host_memory) << name;
+    EXPECT_EQ(c->bandwidth_method, "host-read") << name;
+    EXPECT_GT(c->gflops, 0) << name;
+    EXPECT_GT(c->gbps, 0) << name;
+    EXPECT_EQ(c->to_device_gbps, 0) << name;
+    EXPECT_EQ(c->to_host_latency_us, 0) << name;
+    EXPECT_EQ(c->threads, (*backend)->info().threads) << name;
+    // The transfer probe agrees: a CPU backend's ToDevice hands back the host tensor.
+    Calibration t;
+    t.host_memory = false;
+    ASSERT_TRUE(MeasureTransfers(**backend, TinyDeviceOptions(), t).ok());
+    EXPECT_TRUE(t.host_memory) << name;
+  }
+}
+
+TEST(Calibration, ReadBandwidthRunsPinnedToGivenCores) {
+  CalibrationOptions o;
+  o.bandwidth_bytes = int64_t{4} << 20;
+  o.bandwidth_budget_s = 0.02;
+  const std::vector<int> little = SplitCpu(HostCpuTopology(), "cpu-little")->cores;
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(before), &before), 0);
+  auto gbps = MeasureReadBandwidthGbps(2, o, little);
+  ASSERT_TRUE(gbps.ok());
+  EXPECT_GT(*gbps, 0.1);
+  cpu_set_t after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(after), &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after)) << "the caller's affinity mask must be restored";
+}
+
+TEST_F(CalibrationCacheTest, TransferFieldsRoundTripAndOldEntriesStillLoad) {
+  Calibration c;
+  c.backend = "opencl:0";
+  c.threads = 1;
+  c.cpu_model = "Test CPU";
+  c.kind = "gpu";
+  c.gflops = 100;
+  c.gbps = 50;
+  c.bandwidth_method = "device-add";
+  c.host_memory = false;
+  c.to_device_gbps = 6.5;
+  c.to_host_gbps = 7.5;
+  c.to_device_latency_us = 12;
+  c.to_host_latency_us = 15;
+  c.notes = "a note";
+  Calibration r = c;
+  r.backend = "remote:http://127.0.0.1:8000";
+  r.kind = "remote";
+  r.gbps = 0;  // not measurable on a remote: allowed
+  r.rtt_ms = 0.8;
+  CalibrationCache cache;
+  cache.Put(c);
+  cache.Put(r);
+  ASSERT_TRUE(cache.Save(Path("t.json")).ok());
+  auto loaded = CalibrationCache::Load(Path("t.json"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const Calibration* got = loaded->Find("opencl:0", 1, "Test CPU");
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->kind, "gpu");
+  EXPECT_FALSE(got->host_memory);
+  EXPECT_DOUBLE_EQ(got->to_device_gbps, 6.5);
+  EXPECT_DOUBLE_EQ(got->to_host_gbps, 7.5);
+  EXPECT_DOUBLE_EQ(got->to_device_latency_us, 12);
+  EXPECT_DOUBLE_EQ(got->to_host_latency_us, 15);
+  EXPECT_EQ(got->bandwidth_method, "device-add");
+  EXPECT_EQ(got->notes, "a note");
+  const Calibration* remote = loaded->Find("remote:http://127.0.0.1:8000", 1, "Test CPU");
+  ASSERT_NE(remote, nullptr);
+  EXPECT_DOUBLE_EQ(remote->rtt_ms, 0.8);
+  EXPECT_EQ(remote->gbps, 0);
+
+  // An entry written before transfers were measured is a host-memory processor.
+  std::ofstream(Path("old.json")) << R"({"version": 1, "entries": [{"backend": "cpu", "threads": 2,
+      "cpu_model": "c", "gflops": 200, "gbps": 40, "gemm_size": 1024}]})";
+  auto old = CalibrationCache::Load(Path("old.json"));
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_NE(old->Find("cpu", 2, "c"), nullptr);
+  EXPECT_TRUE(old->Find("cpu", 2, "c")->host_memory);
+}
+
+TEST_F(CalibrationCacheTest, CpuLittleIsCachedUnderItsOwnName) {
+  if (!CreateBackend("cpu-little").ok()) GTEST_SKIP() << "the CPU backend is not built";
+  const std::string path = Path("cal.json");
+  bool measured = false;
+  auto little = GetOrCalibrate("cpu-little", 0, path, false, Tiny(), &measured);
+  ASSERT_TRUE(little.ok()) << little.status().ToString();
+  EXPECT_TRUE(measured);
+  EXPECT_EQ(little->backend, "cpu-little");
+  auto loaded = CalibrationCache::Load(path);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_NE(loaded->Find("cpu-little", little->threads, CpuModelName()), nullptr);
+  EXPECT_EQ(loaded->Find("cpu-big", little->threads, CpuModelName()), nullptr);
 }
 
 }  // namespace
