@@ -73,7 +73,10 @@ class Backend {
   // Compiles a block. `graph` outlives the executable.
   virtual Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) = 0;
 
-  // A tensor resident on this backend holding `t`'s value; returns `t` itself when it already is.
+  // A tensor this backend's executables can read holding `t`'s value; returns `t` itself when it already is.
+  // Executables must accept host tensors too: a backend whose executables stage host inputs themselves (CUDA
+  // copies them through pinned memory inside the run, which is cheaper than a separate synchronised copy) may
+  // return host tensors unchanged here.
   virtual Result<Tensor> ToDevice(const Tensor& t) { return HostOnly(t); }
   // A host tensor holding `t`'s value; returns `t` itself when it is on the host.
   virtual Result<Tensor> ToHost(const Tensor& t) { return HostOnly(t); }
