@@ -4,7 +4,7 @@ ASAN_DIR  ?= build/asan
 JOBS      ?= $(shell nproc)
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: deps build demo test test-asan clean format
+.PHONY: deps build demo test test-asan clean format models
 
 deps:
 	bash scripts/install-deps.sh
@@ -25,6 +25,11 @@ test-asan: deps
 	cmake -S . -B $(ASAN_DIR) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DDEEPX_SANITIZE=ON
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# Trains the Fashion-MNIST models RLC is measured on (models/trained/, gitignored) + calibration samples.
+# Seeded; on 2 CPU cores the DNNs take minutes, the AlexNet-style CNN about half an hour.
+models:
+	/usr/bin/python3 scripts/train_rlc_models.py
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cpp' '*.c')
