@@ -78,6 +78,9 @@ struct CompressionResult {
   // Estimated top-1 drop (fraction) of the returned model, est_acc(dense) − est_acc(compressed); < 0 when the
   // estimator did not run (explicit ranks or a weight budget without --max-accuracy-drop, non-classifier output).
   double estimated_accuracy_drop = -1;
+  // One-sided 95 % upper confidence bound of the estimate over the calibration samples; --max-accuracy-drop
+  // bounds this one.
+  double estimated_accuracy_drop_upper = -1;
   double estimated_dense_accuracy = -1;  // mean of the dense model's top probability
   double flip_rate = -1;                 // share of samples whose top-1 class changed
   std::string estimator_inputs;          // "calibration (N samples)" or "synthetic Gaussian (N samples)"

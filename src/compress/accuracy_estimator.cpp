@@ -143,16 +143,24 @@ Result<Estimate> AccuracyEstimator::Evaluate(std::shared_ptr<const Model> candid
   DX_ASSIGN_OR_RETURN(std::vector<float> probs, Probabilities(candidate, &c));
   if (c != classes_) return InvalidArgument("the compressed model has " + std::to_string(c) + " outputs per sample, the dense one " + std::to_string(classes_));
   Estimate e;
-  double acc = 0;
+  double acc = 0, sum_d = 0, sum_d2 = 0;
   int64_t flips = 0;
   for (int64_t i = 0; i < n_; ++i) {
     const int64_t top = ArgMax(probs.data() + i * c, c);
-    acc += dense_probs_[static_cast<size_t>(i * c + top)];
+    const float* dense_row = dense_probs_.data() + i * c;
+    acc += dense_row[top];
+    const double d = static_cast<double>(dense_row[dense_top_[static_cast<size_t>(i)]]) - dense_row[top];
+    sum_d += d;
+    sum_d2 += d * d;
     flips += top != dense_top_[static_cast<size_t>(i)];
   }
-  e.accuracy = acc / static_cast<double>(n_);
+  const double n = static_cast<double>(n_);
+  e.accuracy = acc / n;
   e.drop = dense_accuracy_ - e.accuracy;
-  e.flip_rate = static_cast<double>(flips) / static_cast<double>(n_);
+  e.flip_rate = static_cast<double>(flips) / n;
+  const double mean_d = sum_d / n;
+  const double var_d = n > 1 ? std::max(0.0, (sum_d2 - n * mean_d * mean_d) / (n - 1)) : 0.0;
+  e.drop_upper = e.drop + 1.645 * std::sqrt(var_d / n);
   return e;
 }
 

@@ -340,7 +340,7 @@ Result<CompressionResult> Compress(const Model& model, const CompressOptions& op
     if (lo < hi) {
       DX_ASSIGN_OR_RETURN(compress::Allocation cheapest, allocate(lo));
       DX_ASSIGN_OR_RETURN(compress::Estimate e, evaluate(cheapest.ranks));
-      if (e.drop <= options.max_accuracy_drop) {
+      if (e.drop_upper <= options.max_accuracy_drop) {
         best = cheapest.ranks;
         hi = lo;
       }
@@ -352,7 +352,7 @@ Result<CompressionResult> Compress(const Model& model, const CompressOptions& op
           continue;
         }
         DX_ASSIGN_OR_RETURN(compress::Estimate em, evaluate(a.ranks));
-        if (em.drop <= options.max_accuracy_drop) {
+        if (em.drop_upper <= options.max_accuracy_drop) {
           hi = a.cost;
           best = a.ranks;
         } else {
@@ -369,6 +369,7 @@ Result<CompressionResult> Compress(const Model& model, const CompressOptions& op
   if (estimator) {
     DX_ASSIGN_OR_RETURN(compress::Estimate e, evaluate(ranks));
     result.estimated_accuracy_drop = e.drop;
+    result.estimated_accuracy_drop_upper = e.drop_upper;
     result.flip_rate = e.flip_rate;
   }
   int compressed = 0;
@@ -400,9 +401,9 @@ Result<CompressionResult> Compress(const Model& model, const CompressOptions& op
   }
   result.params_after = ModelParams(*result.model);
   result.flops_after = ModelFlops(*result.model);
-  if (bound && budget && result.estimated_accuracy_drop > options.max_accuracy_drop)
+  if (bound && budget && result.estimated_accuracy_drop_upper > options.max_accuracy_drop)
     return FailedPrecondition("weight budget " + Fixed(options.weight_budget_mb, 3) + " MB is met only with an " +
-                              "estimated accuracy drop of " + Fixed(100 * result.estimated_accuracy_drop, 2) +
+                              "estimated accuracy drop of up to " + Fixed(100 * result.estimated_accuracy_drop_upper, 2) +
                               " pp, over the bound of " + Fixed(100 * options.max_accuracy_drop, 2) + " pp");
   result.total_seconds = Seconds(start);
   progress.Line("rlc: done in " + Fixed(result.total_seconds, 2) + " s: " + std::to_string(result.params_before) +

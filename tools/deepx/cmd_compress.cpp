@@ -77,6 +77,8 @@ json ReportJson(const CompressArgs& args, const CompressionResult& r, double sav
                           {"save_seconds", save_seconds}}}};
   out["estimated_accuracy_drop"] = r.estimated_accuracy_drop >= 0 ? json(r.estimated_accuracy_drop) : json(nullptr);
   out["estimated_dense_accuracy"] = r.estimated_dense_accuracy >= 0 ? json(r.estimated_dense_accuracy) : json(nullptr);
+  out["estimated_accuracy_drop_upper"] =
+      r.estimated_accuracy_drop_upper >= 0 ? json(r.estimated_accuracy_drop_upper) : json(nullptr);
   out["flip_rate"] = r.flip_rate >= 0 ? json(r.flip_rate) : json(nullptr);
   return out;
 }
@@ -100,7 +102,8 @@ void PrintReport(const CompressArgs& args, const CompressionResult& r, double sa
             << Num(static_cast<double>(r.params_before) / std::max<int64_t>(r.params_after, 1), 2) << "x smaller)\n";
   std::cout << "FLOPs at batch 1: " << Num(r.flops_before / 1e6, 2) << " M -> " << Num(r.flops_after / 1e6, 2) << " M\n";
   if (r.estimated_accuracy_drop >= 0)
-    std::cout << "estimated top-1 drop: " << Num(100 * r.estimated_accuracy_drop, 2) << " pp (flip rate "
+    std::cout << "estimated top-1 drop: " << Num(100 * r.estimated_accuracy_drop, 2) << " pp, 95 % upper bound "
+              << Num(100 * r.estimated_accuracy_drop_upper, 2) << " pp (flip rate "
               << Num(100 * r.flip_rate, 2) << "%, on " << r.estimator_inputs << ", " << r.estimator_evaluations
               << " candidates evaluated)\n";
   else
