@@ -36,6 +36,8 @@ struct Session::Impl {
   std::shared_ptr<const Model> model;
   SessionOptions options;
   std::vector<std::shared_ptr<Backend>> backends;
+  // Processor health shared by every specialisation's executor: a processor that failed in one is avoided by all.
+  std::shared_ptr<ProcessorHealth> health = std::make_shared<ProcessorHealth>();
   std::map<SpecialisationKey, Entry> executors;
   // The entry used by the previous run (std::map nodes are stable): runs repeating the previous request's
   // shapes, the common case, compare against it without building a key.
@@ -99,7 +101,11 @@ struct Session::Impl {
     if (any_fallback) {
       DX_ASSIGN_OR_RETURN(plan, PlanFromAssignment(*graph, assignment));
     }
-    return Executor::Create(graph, std::move(plan), backends);
+    // A block that fails on the chosen backend is re-run on the host fallback backend (index 1).
+    ExecutorOptions executor_options;
+    executor_options.health = health;
+    if (backends.size() > 1) executor_options.fallback = backends[1];
+    return Executor::Create(graph, std::move(plan), backends, executor_options);
   }
 
   Result<Entry*> EntryFor(const std::vector<const Tensor*>& inputs) {

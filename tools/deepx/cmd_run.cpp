@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -17,6 +18,11 @@
 #include "deepx/deepx.hpp"
 #include "input_feeds.h"
 #include "io/tensor_file.h"
+#include "plan/planner.h"
+#include "runtime/adaptive_planner.h"
+#include "runtime/adaptive_session.h"
+#include "runtime/model_impl.h"
+#include "runtime/monitor.h"
 
 namespace deepx::cli {
 namespace {
@@ -28,6 +34,12 @@ struct RunArgs : ModelRunArgs {
   bool json = false;
   int top_k = 5;
   std::string labels_file;  // class names for top-k: JSON ("class_names" or "labels" list) or one per line
+  // --plan auto: plan across the processors present (DAD) and report predicted vs measured per block.
+  std::string plan;
+  double latency_ms = 5000;
+  std::string objective = "energy";
+  int runs = 5;
+  std::vector<std::string> processors;  // --processors: backends to plan over ("" : every one present)
 };
 
 // Class names from a JSON file ({"class_names": [...]}, {"labels": [...]} or a bare list) or a text file with one
@@ -274,6 +286,173 @@ Status Run(const RunArgs& args) {
   return Status::Ok();
 }
 
+// `deepx run MODEL --plan auto`: measures every node on each processor present (and the remote, with --remote),
+// plans with DAD for the current conditions (resource monitor), runs the plan `runs` times through the adaptive
+// session, and compares the planner's per-block latency with the measured one (block kernel call + its input
+// transfers, mean over the runs after the first).
+Status RunPlanAuto(const RunArgs& args) {
+  using Clock = std::chrono::steady_clock;
+  DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadModelForRun(args));
+  DX_ASSIGN_OR_RETURN(std::vector<Feed> feeds, LoadFeeds(*model, args.inputs, args.input_shapes, args.seed));
+  std::map<std::string, Shape> shapes;
+  for (const Feed& f : feeds) shapes[f.name] = f.tensor.shape();
+  DX_ASSIGN_OR_RETURN(Graph specialised, SpecializeModel(*model, shapes));
+  auto graph = std::make_shared<const Graph>(std::move(specialised));
+  std::vector<Tensor> inputs;
+  for (ValueId v : graph->inputs) {
+    const std::string& name = graph->value(v).name;
+    auto it = std::find_if(feeds.begin(), feeds.end(), [&](const Feed& f) { return f.name == name; });
+    if (it == feeds.end()) return Internal("specialised graph input '" + name + "' has no feed");
+    inputs.push_back(it->tensor);
+  }
+
+  // Processors: those named, else every one present (the reference backend only when nothing faster is built),
+  // plus the remote server when given.
+  std::vector<std::string> names = args.processors;
+  if (names.empty()) {
+    for (const std::string& n : AvailableBackends())
+      if (n != "reference") names.push_back(n);
+    if (names.empty()) names.push_back("reference");
+    if (!args.remote_url.empty()) names.push_back("remote");
+  }
+  std::vector<std::shared_ptr<Backend>> backends;
+  std::vector<std::string> skipped;
+  for (const std::string& n : names) {
+    BackendConfig config;
+    config.num_threads = args.threads;
+    config.remote_url = args.remote_url;
+    config.token_file = args.token_file;
+    auto b = CreateBackend(n, config);
+    if (!b.ok()) {
+      if (!args.processors.empty()) return b.status().WithContext("processor '" + n + "'");
+      skipped.push_back(n + ": " + b.status().ToString());
+      continue;
+    }
+    backends.push_back(*b);
+  }
+  if (backends.empty()) return Unavailable("no processor to plan on");
+
+  auto health = std::make_shared<ProcessorHealth>();
+  SystemMonitorOptions monitor_options;
+  monitor_options.health = health;
+  auto monitor = std::make_shared<SystemMonitor>(monitor_options);
+  // The first sample reports the load since boot; the session's first sample is then the delta over profiling
+  // (our own time excluded).
+  DX_RETURN_IF_ERROR(monitor->Sample().status());
+  auto t0 = Clock::now();
+  DX_ASSIGN_OR_RETURN(PlannerInputs base, LocalPlannerInputs(graph, backends, inputs));
+  const double profile_ms = Milliseconds(Clock::now() - t0);
+  if (std::getenv("DX_DEBUG")) {
+    for (size_t p = 0; p < base.measured.size(); ++p) {
+      std::cerr << base.processors[p].name << " gflops " << base.processors[p].gflops << ":";
+      for (double ms : base.measured[p]) std::cerr << " " << ms;
+      std::cerr << "\n";
+    }
+  }
+  base.limits.latency_ms = args.latency_ms;
+  if (args.max_accuracy_drop >= 0) base.limits.max_accuracy_drop = args.max_accuracy_drop;
+  if (args.objective == "latency") base.objective = PlanObjective::kLatency;
+  else if (args.objective != "energy") return InvalidArgument("--objective must be energy or latency");
+  // Processors measured here carry no power figures (no device profile is given), so every plan would cost the
+  // same energy: plan for latency instead, and say so.
+  std::string objective = args.objective;
+  bool any_power = false;
+  for (const ProcessorSpec& p : base.processors) any_power |= p.active_w > 0 || p.idle_w > 0;
+  if (!any_power && base.objective == PlanObjective::kEnergy) {
+    base.objective = PlanObjective::kLatency;
+    objective = "latency (no power figures for the processors measured here)";
+  }
+
+  AdaptiveOptions options;
+  options.executor.health = health;
+  BackendConfig host;
+  host.num_threads = args.threads;
+  DX_ASSIGN_OR_RETURN(options.executor.fallback, CreateBackend(HostFallbackBackend(), host));
+  DX_ASSIGN_OR_RETURN(auto session, AdaptiveSession::Create(graph, backends, MakeDadPlanner(base), monitor, options));
+
+  const int runs = std::max(args.runs, 1);
+  std::vector<Tensor> outputs;
+  AdaptiveRunInfo info;
+  std::vector<double> run_ms;
+  std::vector<double> block_sum;
+  int counted = 0;
+  double replan_ms = 0;
+  for (int r = 0; r < runs; ++r) {
+    t0 = Clock::now();
+    DX_ASSIGN_OR_RETURN(outputs, session->Run(inputs, &info));
+    run_ms.push_back(Milliseconds(Clock::now() - t0));
+    if (info.replanned) replan_ms = info.replan_ms;
+    if (r == 0 && runs > 1) continue;  // first run: caches warm up
+    if (block_sum.size() != info.report.blocks.size()) {
+      block_sum.assign(info.report.blocks.size(), 0);
+      counted = 0;
+    }
+    for (size_t b = 0; b < info.report.blocks.size(); ++b) {
+      const BlockRecord& rec = info.report.blocks[b];
+      block_sum[b] += (rec.end_ns - rec.start_ns + rec.transfer_ns) / 1e6;
+    }
+    ++counted;
+  }
+  const PlannedGraph& planned = *info.plan;
+  double steady_ms = 0;
+  for (size_t i = runs > 1 ? 1 : 0; i < run_ms.size(); ++i) steady_ms += run_ms[i];
+  steady_ms /= static_cast<double>(run_ms.size() - (runs > 1 ? 1 : 0));
+
+  json doc;
+  std::ostringstream text;
+  doc["model"] = args.model;
+  doc["plan"] = "auto";
+  doc["conditions_key"] = info.key;
+  doc["objective"] = objective;
+  doc["processors"] = json::array();
+  for (const auto& b : backends) doc["processors"].push_back(b->info().name);
+  doc["skipped_processors"] = skipped;
+  doc["blocks"] = json::array();
+  text << "model: " << args.model << "\nplan: auto (DAD) over";
+  for (const auto& b : backends) text << " " << b->info().name;
+  text << "; conditions " << info.key << "; objective " << objective << "\n";
+  for (const std::string& s : skipped) text << "  skipped " << s << "\n";
+  text << "profiling " << std::fixed << std::setprecision(1) << profile_ms << " ms, planning + prepare "
+       << std::setprecision(2) << replan_ms << " ms\n";
+  text << "block  processor          nodes  predicted ms  measured ms  error\n";
+  for (size_t b = 0; b < planned.plan.blocks.size(); ++b) {
+    const Block& block = planned.plan.blocks[b];
+    const double predicted = b < planned.predicted_block_ms.size() ? planned.predicted_block_ms[b] : -1;
+    const double measured = counted && b < block_sum.size() ? block_sum[b] / counted : -1;
+    const std::string& ran = b < info.report.blocks.size() ? info.report.blocks[b].processor : "";
+    json jb = {{"nodes", json::array()}, {"processor", planned.processors[static_cast<size_t>(block.backend)]},
+               {"ran_on", ran}, {"predicted_ms", NumberJson(predicted)}, {"measured_ms", NumberJson(measured)}};
+    for (NodeId n : block.nodes) jb["nodes"].push_back(planned.graph->node(n).name);
+    doc["blocks"].push_back(jb);
+    text << std::setw(5) << b << "  " << std::left << std::setw(18) << ran << std::right << std::setw(6)
+         << block.nodes.size() << std::setw(14) << std::setprecision(3) << predicted << std::setw(13) << measured;
+    if (predicted > 0 && measured >= 0) text << std::setw(6) << std::setprecision(0) << (measured - predicted) / predicted * 100 << " %";
+    text << "\n";
+  }
+  doc["predicted"] = {{"latency_ms", NumberJson(planned.predicted_latency_ms)},
+                      {"energy_mj", NumberJson(planned.predicted_energy_mj)},
+                      {"energy_source", planned.energy_source}};
+  doc["measured"] = {{"latency_ms", steady_ms}, {"runs", runs}, {"run_ms", run_ms}};
+  doc["timing"] = {{"profile_ms", profile_ms}, {"replan_ms", replan_ms}};
+  text << "predicted latency " << std::setprecision(3) << planned.predicted_latency_ms << " ms, energy "
+       << planned.predicted_energy_mj << " mJ (" << planned.energy_source << "); measured latency " << steady_ms
+       << " ms (mean of " << (runs > 1 ? runs - 1 : 1) << " run" << (runs > 2 ? "s" : "") << ")\n";
+  doc["outputs"] = json::array();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& t = outputs[i];
+    json out = {{"name", model->outputs()[i].name}, {"dtype", DataTypeName(t.dtype())}, {"shape", ShapeJson(t.shape())}};
+    json first = json::array();
+    for (int64_t j = 0; j < std::min<int64_t>(t.num_elements(), kMaxFirstValues); ++j)
+      first.push_back(NumberJson(t.GetAsDouble(j)));
+    out["first_values"] = first;
+    doc["outputs"].push_back(out);
+    text << "output " << model->outputs()[i].name << ": " << ShapeToString(t.shape()) << "\n";
+  }
+  if (args.json) std::cout << doc.dump(2) << "\n";
+  else std::cout << text.str();
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddRunCommand(CLI::App& app) {
@@ -292,8 +471,22 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--labels", args->labels_file,
                   "Class names for top-k: JSON with a \"class_names\" or \"labels\" list, or one name per line")
       ->type_name("FILE");
+  cmd->add_option("--plan", args->plan,
+                  "auto: plan across the processors present (DAD) and report predicted vs measured latency per block")
+      ->check(CLI::IsMember({"auto"}));
+  cmd->add_option("--latency-ms", args->latency_ms, "With --plan auto: latency limit per inference")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--objective", args->objective, "With --plan auto: energy or latency")
+      ->check(CLI::IsMember({"energy", "latency"}))
+      ->capture_default_str();
+  cmd->add_option("--runs", args->runs, "With --plan auto: inferences to run (the first warms up)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--processors", args->processors, "With --plan auto: backends to plan over (default: all present)")
+      ->delimiter(',');
   cmd->callback([args] {
-    Status s = Run(*args);
+    Status s = args->plan == "auto" ? RunPlanAuto(*args) : Run(*args);
     if (!s.ok()) {
       std::cerr << "deepx run: error: " << s.ToString() << "\n";
       SetExitCode(1);

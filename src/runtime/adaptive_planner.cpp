@@ -1,0 +1,242 @@
+#include "runtime/adaptive_planner.h"
+
+#include <algorithm>
+
+#include "backends/reference/reference_backend.h"
+#include "ops/op.h"
+#include "runtime/executor.h"
+
+namespace deepx {
+
+Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& graph,
+                                           const std::vector<std::shared_ptr<Backend>>& backends,
+                                           const std::vector<Tensor>& inputs, int repeats) {
+  const Graph& g = *graph;
+  MeasuredNodeTimes measured;
+  auto helper = std::make_shared<ReferenceBackend>("reference-helper");
+  for (const auto& backend : backends) {
+    std::vector<int> assignment(g.nodes.size(), 0);
+    for (size_t n = 0; n < g.nodes.size(); ++n)
+      if (!backend->Supports(g, g.nodes[n]).ok()) assignment[n] = 1;
+    DX_ASSIGN_OR_RETURN(Plan plan, PlanFromAssignment(g, assignment));
+    DX_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, std::move(plan), {backend, helper}));
+    std::vector<std::vector<double>> samples(g.nodes.size());
+    for (int r = 0; r <= repeats; ++r) {
+      std::vector<NodeTiming> timings;
+      RunOptions options;
+      options.timings = &timings;
+      auto out = executor->Run(inputs, options);
+      if (!out.ok()) return out.status().WithContext("measuring node times on '" + backend->info().name + "'");
+      if (r == 0) continue;  // warm-up
+      for (const NodeTiming& t : timings)
+        if (assignment[static_cast<size_t>(t.node)] == 0)
+          samples[static_cast<size_t>(t.node)].push_back((t.end_ns - t.start_ns) / 1e6);
+    }
+    std::vector<double> row(g.nodes.size(), -1.0);
+    for (size_t n = 0; n < g.nodes.size(); ++n) {
+      if (assignment[n] != 0) continue;
+      auto& s = samples[n];
+      // Fused nodes report one entry for the group: the others ran inside it and cost nothing on their own.
+      if (s.empty()) {
+        row[n] = 0;
+        continue;
+      }
+      std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
+      row[n] = s[s.size() / 2];
+    }
+    measured.push_back(std::move(row));
+  }
+  return measured;
+}
+
+ProcessorSpec LocalProcessorSpec(const Backend& backend, const Graph& graph, const std::vector<double>& node_ms) {
+  ProcessorSpec spec;
+  spec.name = backend.info().name;
+  spec.backend = backend.info().name;
+  spec.kind = backend.info().kind;
+  spec.memory_bytes = backend.info().memory_bytes;
+  double flops = 0, bytes = 0, seconds = 0;
+  for (size_t n = 0; n < graph.nodes.size() && n < node_ms.size(); ++n) {
+    if (node_ms[n] <= 0) continue;
+    const Node& node = graph.nodes[n];
+    const OpSchema* schema = OpRegistry::Default().Find(node.op_type);
+    if (!schema) continue;
+    CostContext ctx{node, {}, {}};
+    for (ValueId v : node.inputs) ctx.inputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
+    for (ValueId v : node.outputs) ctx.outputs.push_back(v == kNoValue ? nullptr : &graph.value(v));
+    const OpCost cost = ComputeCost(*schema, ctx);
+    flops += cost.flops;
+    bytes += cost.bytes_read + cost.bytes_written;
+    seconds += node_ms[n] / 1e3;
+  }
+  // What the measured nodes achieved; the roofline then only scales variants (splits, ranks) of measured nodes.
+  spec.gflops = seconds > 0 && flops > 0 ? flops / seconds / 1e9 : 1;
+  spec.gbps = seconds > 0 && bytes > 0 ? bytes / seconds / 1e9 : 1;
+  spec.efficiency = 1;
+  return spec;
+}
+
+namespace {
+
+// Median seconds of `repeats` runs (after one warm-up) of a one-node Relu graph of `elements` floats on `backend`.
+Result<double> TimeRelu(const std::shared_ptr<Backend>& backend, int64_t elements, int repeats) {
+  auto g = std::make_shared<Graph>();
+  g->opset = 13;
+  Value x, y;
+  x.name = "x";
+  x.dtype = y.dtype = DataType::kFloat32;
+  x.shape = y.shape = {elements};
+  x.has_shape = y.has_shape = true;
+  y.name = "y";
+  ValueId xi = g->AddValue(x), yi = g->AddValue(y);
+  g->nodes.push_back(Node{.name = "relu", .op_type = "Relu", .opset = 13, .inputs = {xi}, .outputs = {yi}});
+  g->inputs = {xi};
+  g->outputs = {yi};
+  std::shared_ptr<const Graph> graph = g;
+  DX_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, SingleBackendPlan(*graph, 0), {backend}));
+  Tensor input = Tensor::Zeros(DataType::kFloat32, {elements});
+  std::vector<double> times;
+  for (int r = 0; r <= repeats; ++r) {
+    const int64_t t0 = SteadyNowNs();
+    DX_RETURN_IF_ERROR(executor->Run({input}).status());
+    if (r > 0) times.push_back((SteadyNowNs() - t0) / 1e9);
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+// Median seconds of moving `elements` floats to `backend` and back (ToDevice + ToHost), after one warm-up.
+Result<double> TimeRoundTrip(Backend& backend, int64_t elements, int repeats) {
+  Tensor t = Tensor::Zeros(DataType::kFloat32, {elements});
+  std::vector<double> times;
+  for (int r = 0; r <= repeats; ++r) {
+    const int64_t t0 = SteadyNowNs();
+    DX_ASSIGN_OR_RETURN(Tensor d, backend.ToDevice(t));
+    DX_ASSIGN_OR_RETURN(Tensor h, backend.ToHost(d));
+    if (r > 0) times.push_back((SteadyNowNs() - t0) / 1e9);
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+Result<PlannerInputs> LocalPlannerInputs(const std::shared_ptr<const Graph>& graph,
+                                         const std::vector<std::shared_ptr<Backend>>& backends,
+                                         const std::vector<Tensor>& inputs, int repeats) {
+  if (backends.empty()) return InvalidArgument("no processors to plan on");
+  PlannerInputs in;
+  DX_ASSIGN_OR_RETURN(in.measured, MeasureNodeTimes(graph, backends, inputs, repeats));
+  int home = -1;
+  for (size_t p = 0; p < backends.size(); ++p) {
+    in.processors.push_back(LocalProcessorSpec(*backends[p], *graph, in.measured[p]));
+    if (home < 0 && WorksOnHostMemory(*backends[p])) home = static_cast<int>(p);
+  }
+  if (home < 0) home = 0;
+  in.processors[static_cast<size_t>(home)].home = true;
+  const std::vector<double>& home_row = in.measured[static_cast<size_t>(home)];
+  double home_total = 0;
+  for (double ms : home_row) home_total += std::max(ms, 0.0);
+  for (size_t p = 0; p < backends.size(); ++p) {
+    // A device with its own memory (OpenCL, CUDA): its link is the measured host <-> device copy; each crossing
+    // costs half a round trip.
+    if (backends[p]->info().kind == "remote" || WorksOnHostMemory(*backends[p])) continue;
+    ProcessorSpec& spec = in.processors[p];
+    DX_ASSIGN_OR_RETURN(double small_s, TimeRoundTrip(*backends[p], 1, repeats));
+    DX_ASSIGN_OR_RETURN(double big_s, TimeRoundTrip(*backends[p], int64_t{1} << 18, repeats));  // 1 MiB
+    spec.link_latency_ms = small_s / 2 * 1e3;
+    spec.link_gbps = 2.0 * (1 << 20) / std::max(big_s - small_s, 1e-6) / 1e9;
+  }
+  for (size_t p = 0; p < backends.size(); ++p) {
+    if (backends[p]->info().kind != "remote") continue;
+    ProcessorSpec& spec = in.processors[p];
+    DX_ASSIGN_OR_RETURN(double rtt_s, TimeRelu(backends[p], 1, repeats));
+    DX_ASSIGN_OR_RETURN(double big_s, TimeRelu(backends[p], int64_t{1} << 18, repeats));  // 1 MiB each way
+    spec.link_latency_ms = rtt_s * 1e3;
+    spec.link_gbps = 2.0 * (1 << 20) / std::max(big_s - rtt_s, 1e-6) / 1e9;
+    double remote_total = 0;
+    for (double ms : in.measured[p]) remote_total += std::max(ms, 0.0);
+    double io_bytes = 0;
+    for (ValueId v : graph->inputs) io_bytes += static_cast<double>(NumElements(graph->value(v).shape)) * 4;
+    for (ValueId v : graph->outputs) io_bytes += static_cast<double>(NumElements(graph->value(v).shape)) * 4;
+    const double compute_ms =
+        std::max(remote_total - spec.link_latency_ms - io_bytes / (spec.link_gbps * 1e9) * 1e3, 0.0);
+    for (size_t n = 0; n < home_row.size(); ++n)
+      in.measured[p][n] = home_total > 0 ? std::max(home_row[n], 0.0) * compute_ms / home_total : 0;
+    // The roofline (variants only) follows the derived times.
+    spec.gflops = in.processors[static_cast<size_t>(home)].gflops * (compute_ms > 0 ? home_total / compute_ms : 1);
+    spec.gbps = in.processors[static_cast<size_t>(home)].gbps * (compute_ms > 0 ? home_total / compute_ms : 1);
+  }
+  return in;
+}
+
+Result<PlannerInputs> InputsForConditions(const PlannerInputs& base, const Conditions& c, std::vector<int>* kept) {
+  PlannerInputs in = base;
+  in.processors.clear();
+  in.measured.clear();
+  in.conditions = PlanConditions();
+  kept->clear();
+  bool home_kept = false;
+  for (size_t p = 0; p < base.processors.size(); ++p) {
+    const ProcessorSpec& spec = base.processors[p];
+    if (c.unhealthy.count(spec.name)) continue;
+    kept->push_back(static_cast<int>(p));
+    in.processors.push_back(spec);
+    home_kept |= spec.home;
+    if (p < base.measured.size()) in.measured.push_back(base.measured[p]);
+    const bool host_cpu = spec.kind == "cpu";
+    // Under fair scheduling a CPU-bound thread of ours shares a core with the other work: with other work keeping
+    // a fraction u of every core busy it gets about 1 / (1 + u) of one, i.e. the planner's load is u / (1 + u).
+    // A measured contention is that fraction directly.
+    const double u = std::clamp(c.cpu_load, 0.0, 1.0);
+    const double load = c.cpu_contention >= 0 ? std::clamp(c.cpu_contention, 0.0, 0.95) : u / (1 + u);
+    in.conditions.load.push_back(host_cpu ? load : 0.0);
+    const bool host_memory = spec.kind != "remote" && spec.link_gbps == 0;
+    in.conditions.free_memory.push_back(host_memory && c.mem_available_bytes > 0 ? c.mem_available_bytes : 0);
+    if (spec.kind == "remote" && in.conditions.network_mbps < 0) {
+      auto link = c.links.find(spec.name);
+      if (link != c.links.end()) {
+        if (link->second.bandwidth_mbps >= 0) in.conditions.network_mbps = std::max(link->second.bandwidth_mbps, 1e-3);
+        if (link->second.rtt_ms >= 0) in.conditions.network_rtt_ms = link->second.rtt_ms;
+      }
+    }
+  }
+  if (in.processors.empty()) return Unavailable("every processor is unhealthy: nothing to plan on");
+  // The home processor went down: the first remaining one receives inputs and returns outputs.
+  if (!home_kept) in.processors[0].home = true;
+  if (!in.measured.empty() && in.measured.size() != in.processors.size()) in.measured.clear();
+  return in;
+}
+
+PlannerFn MakeDadPlanner(PlannerInputs base) {
+  return [base = std::move(base)](const std::shared_ptr<const Graph>& graph,
+                                  const Conditions& c) -> Result<PlannedGraph> {
+    std::vector<int> kept;
+    DX_ASSIGN_OR_RETURN(PlannerInputs in, InputsForConditions(base, c, &kept));
+    Result<PlanReport> planned = PlanGraph(*graph, in);
+    bool relaxed = false;
+    if (!planned.ok() && planned.status().code() == StatusCode::kFailedPrecondition) {
+      // No plan meets the limits under these conditions: run the fastest plan rather than none (a request must
+      // still be answered), and say so in the plan.
+      PlannerInputs fastest = in;
+      fastest.objective = PlanObjective::kLatency;
+      fastest.limits.latency_ms = 1e12;
+      planned = PlanGraph(*graph, fastest);
+      relaxed = true;
+    }
+    if (!planned.ok()) return planned.status();
+    PlanReport& report = *planned;
+    PlannedGraph out;
+    out.meets_limits = !relaxed;
+    out.graph = report.graph ? std::shared_ptr<const Graph>(report.graph) : graph;
+    out.plan = std::move(report.plan);
+    for (const ProcessorSpec& p : in.processors) out.processors.push_back(p.name);
+    for (const BlockReport& b : report.blocks) out.predicted_block_ms.push_back(b.latency_ms + b.transfer_in_ms);
+    out.predicted_latency_ms = report.predicted.latency_ms;
+    out.predicted_energy_mj = report.predicted.energy_mj;
+    out.energy_source = report.energy_source;
+    return out;
+  };
+}
+
+}  // namespace deepx
