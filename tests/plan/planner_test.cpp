@@ -34,11 +34,21 @@ using deepx::testing::InputSpec;
 using deepx::testing::RandomTensor;
 using deepx::testing::SourcePath;
 
+// "bench/zoo/<name>" resolves to the copy the test_zoo fixture exported into the build tree (tests/CMakeLists.txt);
+// other paths are relative to the source tree.
+std::string ModelPath(const std::string& relative) {
+  const std::string zoo = "bench/zoo/";
+  if (relative.rfind(zoo, 0) == 0) return std::string(DEEPX_TEST_ZOO_DIR) + "/" + relative.substr(zoo.size());
+  return SourcePath(relative);
+}
+
 Graph LoadSpecialised(const std::string& relative) {
-  auto model = Model::Load(SourcePath(relative));
+  auto model = Model::Load(ModelPath(relative));
   EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return Graph();
   auto g = SpecializeModel(**model, {});
   EXPECT_TRUE(g.ok()) << g.status().ToString();
+  if (!g.ok()) return Graph();
   return std::move(*g);
 }
 
