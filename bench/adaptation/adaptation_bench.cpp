@@ -371,6 +371,9 @@ int main(int argc, char** argv) {
 
   LoadInjector load(0);
   std::function<std::string()> key_of = [] { return std::string(); };
+  // Memory pressure arrives as an event (Linux PSI triggers, cgroup memory.events, Android onTrimMemory), not by
+  // polling: the adaptive mode's monitor re-samples when the trace changes the device's memory limit.
+  std::function<void()> on_memory_event = [] {};
   auto run_trace = [&](const std::string& name, const std::function<Result<RunReport>(void)>& infer,
                        const std::function<std::pair<double, std::string>(void)>& plan_info) -> Result<Mode> {
     Mode mode{name, {}, {}};
@@ -378,7 +381,8 @@ int main(int argc, char** argv) {
       load.Set(p.load_threads);
       link->rtt_ms = p.rtt_ms;
       link->mbps = p.mbps;
-      monitor.mem_limit_bytes = static_cast<int64_t>(p.mem_mb * 1e6);
+      const auto mem_bytes = static_cast<int64_t>(p.mem_mb * 1e6);
+      if (monitor.mem_limit_bytes.exchange(mem_bytes) != mem_bytes) on_memory_event();
       for (int i = 0; i < p.inferences; ++i) {
         DX_ASSIGN_OR_RETURN(RunReport report, infer());
         auto [local_mb, procs] = plan_info();
@@ -398,6 +402,7 @@ int main(int argc, char** argv) {
     options.sample_every_runs = 1;
     // Sampled every 50 ms in the background (the 5 ms contention probe must not delay inferences).
     auto background = std::make_shared<BackgroundMonitor>(std::shared_ptr<ResourceMonitor>(&monitor, [](auto*) {}), 50);
+    on_memory_event = [background] { background->SampleNow(); };
     auto session = AdaptiveSession::Create(graph, backends, planner, background, options);
     if (!session.ok()) return fail(session.status());
     AdaptiveRunInfo info;
@@ -422,6 +427,7 @@ int main(int argc, char** argv) {
     modes.push_back(std::move(mode).value());
   }
   key_of = [] { return std::string(); };
+  on_memory_event = [] {};
   for (const Static& s : statics) {
     std::vector<std::shared_ptr<Backend>> bs;
     for (const std::string& n : s.planned.processors) bs.push_back(n == "local" ? backends[0] : backends[1]);

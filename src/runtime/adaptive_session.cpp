@@ -142,6 +142,12 @@ Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inpu
   if (sample) {
     info->sampled = true;
     ++stats_.samples;
+    // The first late run's own measurements (link timings) are the news: read them now, once per late episode (a
+    // refresh may cost a contention probe, which a run of late inferences must not pay every time).
+    if (late_ && !refreshed_) {
+      monitor_->Refresh();
+      refreshed_ = true;
+    }
     DX_ASSIGN_OR_RETURN(Conditions c, monitor_->Sample());
     // Processors the executor found failing are planned around until their re-probe time comes.
     for (const auto& [name, why] : health_->Unhealthy())
@@ -157,6 +163,7 @@ Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inpu
       change = true;
     } else if (key == current_) {
       pending_count_ = 0;
+      late_ = false;
     } else if (key.unhealthy != current_.unhealthy || (key.mem >= 0 && key.mem < current_.mem)) {
       change = true;  // health changes and less free memory switch at once: the current plan may no longer run
     } else {
@@ -167,7 +174,7 @@ Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inpu
         pending_ = key;
         pending_count_ = 1;
       }
-      change = pending_count_ >= options_.hold_samples;
+      change = pending_count_ >= options_.hold_samples || (late_ && fresh);
     }
     if (change) {
       DX_ASSIGN_OR_RETURN(CachedPlan * plan, PlanFor(key, c, info));
@@ -179,13 +186,22 @@ Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inpu
       current_plan_ = plan;
       have_current_ = true;
       pending_count_ = 0;
+      late_ = false;
     }
   }
   CachedPlan& plan = *current_plan_;
   plan.last_used = stats_.runs;
   info->key = current_.ToString();
   info->plan = &plan.planned;
-  return plan.executor->Run(inputs, run_options, &info->report);
+  const int64_t start_ns = SteadyNowNs();
+  auto outputs = plan.executor->Run(inputs, run_options, &info->report);
+  const double predicted_ms = plan.planned.predicted_latency_ms;
+  if (options_.late_factor > 0 && predicted_ms > 0) {
+    const bool late = (SteadyNowNs() - start_ns) / 1e6 > options_.late_factor * predicted_ms;
+    late_ = late_ || late;
+    if (!late) refreshed_ = false;
+  }
+  return outputs;
 }
 
 }  // namespace deepx

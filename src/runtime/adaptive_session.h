@@ -63,6 +63,9 @@ struct AdaptiveOptions {
   BucketEdges rtt_ms{{5, 20, 50, 100, 200, 500}, 0.2, true};
   BucketEdges bandwidth_mbps{{1, 5, 10, 20, 50, 100, 500}, 0.2, true};
   int hold_samples = 3;          // consecutive samples a new key must hold before re-planning
+  // A run slower than late_factor x its plan's predicted latency is evidence that conditions changed: the next
+  // sample that shows a new key switches at once instead of holding for hold_samples (0: off).
+  double late_factor = 2.0;
   int sample_every_runs = 1;     // sample the monitor before every N-th run
   size_t max_cached_plans = 64;  // least recently used plans beyond this are dropped
   ExecutorOptions executor;      // fallback and timeout of every plan's executor (health is the session's)
@@ -137,6 +140,8 @@ class AdaptiveSession {
   ConditionKey current_;
   bool have_current_ = false;
   CachedPlan* current_plan_ = nullptr;
+  bool late_ = false;       // a run took > late_factor x its predicted latency since the last switch
+  bool refreshed_ = false;  // the monitor was refreshed in the current run of late inferences
   ConditionKey pending_;  // a new key seen on `pending_count_` consecutive samples
   int pending_count_ = 0;
   int64_t last_failures_ = 0;  // ProcessorHealth::failures() at the previous run

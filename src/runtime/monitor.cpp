@@ -73,6 +73,12 @@ Result<Conditions> BackgroundMonitor::Sample() {
   return latest_;
 }
 
+void BackgroundMonitor::SampleNow() {
+  Result<Conditions> c = inner_->Sample();
+  std::lock_guard<std::mutex> lock(mu_);
+  latest_ = std::move(c);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // SystemMonitor
 

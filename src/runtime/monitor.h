@@ -52,6 +52,9 @@ class ResourceMonitor {
   virtual ~ResourceMonitor() = default;
   // Conditions now. Cheap enough to call between inferences (a few small file reads).
   virtual Result<Conditions> Sample() = 0;
+  // Makes the next Sample() current where it would otherwise return a cached reading (BackgroundMonitor). The
+  // adaptive session calls it after a run that took far longer than its plan predicted.
+  virtual void Refresh() {}
 };
 
 // Injected values, for tests and the adaptation benchmark's trace.
@@ -96,6 +99,11 @@ class BackgroundMonitor final : public ResourceMonitor {
   BackgroundMonitor(std::shared_ptr<ResourceMonitor> inner, double interval_ms);
   ~BackgroundMonitor() override;
   Result<Conditions> Sample() override;
+  // Samples now, on the caller's thread: for conditions that arrive as events rather than by polling (a memory
+  // pressure notification — Linux PSI triggers, cgroup memory.events, Android onTrimMemory — or a network change
+  // callback), so that the next inference already plans for them instead of waiting for the next interval.
+  void SampleNow();
+  void Refresh() override { SampleNow(); }
 
  private:
   std::shared_ptr<ResourceMonitor> inner_;

@@ -75,6 +75,7 @@ class Switchable final : public Backend {
 // Plans everything on "fast" while CPU load < 0.5 and it is healthy, else on "slow"; records its calls.
 struct FakePlanner {
   int calls = 0;
+  double predicted_ms = -1;  // what every plan predicts (< 0: no prediction)
   std::vector<Conditions> seen;
   PlannerFn Fn() {
     return [this](const std::shared_ptr<const Graph>& g, const Conditions& c) -> Result<PlannedGraph> {
@@ -86,6 +87,7 @@ struct FakePlanner {
       p.processors = {fast ? "fast" : "slow"};
       p.plan = SingleBackendPlan(*g, 0);
       p.predicted_block_ms = {1.0};
+      p.predicted_latency_ms = predicted_ms;
       return p;
     };
   }
@@ -178,6 +180,39 @@ TEST(AdaptiveSession, ReplansAfterHoldSamplesAndReusesCachedPlans) {
   EXPECT_EQ(f.planner.calls, 2);
   EXPECT_EQ(f.session->stats().cache_hits, 1);
   EXPECT_EQ(f.session->stats().switches, 2);
+}
+
+TEST(AdaptiveSession, LateRunsSkipTheHoldOnTheNextNewKey) {
+  AdaptiveOptions options;
+  options.hold_samples = 3;
+  // Every run takes far longer than the 1 ns its plan predicts, so each counts as late.
+  Fixture late(options);
+  late.planner.predicted_ms = 1e-6;
+  late.Load(0.1);
+  EXPECT_EQ(late.Run(), "fast");
+  late.Load(0.9);
+  AdaptiveRunInfo info;
+  EXPECT_EQ(late.Run(&info), "slow");  // the first sample of the new bucket switches
+  EXPECT_TRUE(info.switched);
+
+  // Runs as fast as predicted: the hold applies.
+  Fixture on_time(options);
+  on_time.planner.predicted_ms = 1e6;
+  on_time.Load(0.1);
+  EXPECT_EQ(on_time.Run(), "fast");
+  on_time.Load(0.9);
+  EXPECT_EQ(on_time.Run(), "fast");
+  EXPECT_EQ(on_time.Run(), "fast");
+  EXPECT_EQ(on_time.Run(), "slow");
+
+  // late_factor 0 turns the shortcut off.
+  options.late_factor = 0;
+  Fixture off(options);
+  off.planner.predicted_ms = 1e-6;
+  off.Load(0.1);
+  off.Run();
+  off.Load(0.9);
+  EXPECT_EQ(off.Run(), "fast");
 }
 
 TEST(AdaptiveSession, FailedProcessorIsPlannedAroundAtOnce) {
