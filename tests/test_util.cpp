@@ -1,7 +1,12 @@
 #include "test_util.h"
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "ops/op.h"
 #include "passes/shape_inference.h"
@@ -78,5 +83,34 @@ Result<std::vector<Tensor>> RunReferenceOp(const std::string& op_type, const std
 }
 
 std::string SourcePath(const std::string& relative) { return std::string(DEEPX_SOURCE_DIR) + "/" + relative; }
+
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stderr_path) {
+  std::string cmd = ShellQuote(DEEPX_CLI_PATH);
+  for (const std::string& a : args) {  // appended piecewise: GCC 12 warns falsely (-Wrestrict) on " " + string
+    cmd += ' ';
+    cmd += ShellQuote(a);
+  }
+  cmd += " 2>";
+  cmd += ShellQuote(stderr_path);
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(stderr_path);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  r.err = ss.str();
+  return r;
+}
 
 }  // namespace deepx::testing

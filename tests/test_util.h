@@ -33,4 +33,17 @@ Result<std::vector<Tensor>> RunReferenceOp(const std::string& op_type, const std
 // Path of a file in the source tree.
 std::string SourcePath(const std::string& relative);
 
+// One run of the built `deepx` CLI (DEEPX_CLI_PATH), for the CLI tests.
+struct CliResult {
+  int exit_code = -1;  // -1: it did not start or did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// `s` quoted for /bin/sh.
+std::string ShellQuote(const std::string& s);
+
+// Runs the deepx CLI with `args`, capturing stdout; stderr goes through the file `stderr_path` (overwritten).
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stderr_path);
+
 }  // namespace deepx::testing

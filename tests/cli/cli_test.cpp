@@ -14,23 +14,14 @@
 
 #include "capi/tiny_models.h"
 #include "io/npy.h"
+#include "test_util.h"
 
 namespace deepx {
 namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing::CliResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -46,25 +37,7 @@ class CliTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
-  CliResult Run(const std::vector<std::string>& args) const {
-    std::string cmd = Quote(DEEPX_CLI_PATH);
-    for (const std::string& a : args) cmd += " " + Quote(a);
-    const std::string err_path = Path("stderr.txt");
-    cmd += " 2>" + Quote(err_path);
-    CliResult r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::stringstream ss;
-    ss << err.rdbuf();
-    r.err = ss.str();
-    return r;
-  }
+  CliResult Run(const std::vector<std::string>& args) const { return testing::RunCli(args, Path("stderr.txt")); }
 
   // Runs and parses stdout as one JSON object, failing the test when it is not.
   json RunJson(const std::vector<std::string>& args) const {

@@ -22,16 +22,7 @@ using json = nlohmann::json;
 
 constexpr const char* kFc = "/classifier/classifier.0/Gemm";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using Outcome = testing::CliResult;
 
 class CompressCli : public ::testing::Test {
  protected:
@@ -44,23 +35,7 @@ class CompressCli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Outcome Run(const std::vector<std::string>& args) const {
-    std::string cmd = ShellQuote(DEEPX_CLI_PATH);
-    for (const std::string& a : args) cmd += " " + ShellQuote(a);
-    const std::string err_path = (dir_ / "stderr.txt").string();
-    cmd += " 2>" + ShellQuote(err_path);
-    Outcome r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_path);
-    std::stringstream ss;
-    ss << err.rdbuf();
-    r.err = ss.str();
-    return r;
+    return testing::RunCli(args, (dir_ / "stderr.txt").string());
   }
 
   void ExpectError(const std::vector<std::string>& extra, const std::string& fragment, int code = 1) const {

@@ -23,17 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // Runs the CLI, returning its exit code; stdout/stderr go to files.
 int RunCli(const std::vector<std::string>& args, const fs::path& log) {
-  std::string cmd = Quote(DEEPX_CLI_PATH);
-  for (const std::string& a : args) cmd += " " + Quote(a);
-  cmd += " > " + Quote(log.string()) + " 2>&1";
+  std::string cmd = testing::ShellQuote(DEEPX_CLI_PATH);
+  for (const std::string& a : args) cmd += " " + testing::ShellQuote(a);
+  cmd += " > " + testing::ShellQuote(log.string()) + " 2>&1";
   const int status = std::system(cmd.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

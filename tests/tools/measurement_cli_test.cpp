@@ -28,17 +28,7 @@ using json = nlohmann::json;
 // Small calibration: these tests check plumbing and consistency, not the machine.
 const std::vector<std::string> kTinyCalibration = {"--calibration-gemm-size", "64", "--calibration-buffer-mb", "4"};
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Output {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Output = testing::CliResult;
 
 class MeasurementCliTest : public ::testing::Test {
  protected:
@@ -52,30 +42,9 @@ class MeasurementCliTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
-  Output Run(const std::vector<std::string>& args, bool tiny_calibration = false) const {
-    std::string cmd = Quote(DEEPX_CLI_PATH);
-    // Appended piecewise: GCC 12 warns falsely (-Wrestrict) about `" " + std::string`.
-    auto append = [&cmd](const std::string& a) {
-      cmd += ' ';
-      cmd += Quote(a);
-    };
-    for (const std::string& a : args) append(a);
-    if (tiny_calibration)
-      for (const std::string& a : kTinyCalibration) append(a);
-    cmd += " 2>" + Quote(Path("stderr.txt"));
-    Output r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(Path("stderr.txt"));
-    std::stringstream ss;
-    ss << err.rdbuf();
-    r.err = ss.str();
-    return r;
+  Output Run(std::vector<std::string> args, bool tiny_calibration = false) const {
+    if (tiny_calibration) args.insert(args.end(), kTinyCalibration.begin(), kTinyCalibration.end());
+    return testing::RunCli(args, Path("stderr.txt"));
   }
 
   json RunJson(const std::vector<std::string>& args, bool tiny_calibration = false) const {

@@ -24,17 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct CliOutput {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CliOutput = testing::CliResult;
 
 class ProcessorsCliTest : public ::testing::Test {
  protected:
@@ -46,28 +36,7 @@ class ProcessorsCliTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
-  CliOutput Run(const std::vector<std::string>& args) const {
-    std::string cmd = ShellQuote(DEEPX_CLI_PATH);
-    for (const std::string& a : args) {
-      cmd += ' ';
-      cmd += ShellQuote(a);
-    }
-    cmd += " 2>";
-    cmd += ShellQuote(Path("stderr.txt"));
-    CliOutput r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    const int status = pclose(p);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(Path("stderr.txt"));
-    std::stringstream ss;
-    ss << err.rdbuf();
-    r.err = ss.str();
-    return r;
-  }
+  CliOutput Run(const std::vector<std::string>& args) const { return testing::RunCli(args, Path("stderr.txt")); }
   json RunJson(const std::vector<std::string>& args) const {
     CliOutput r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
