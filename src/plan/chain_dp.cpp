@@ -194,13 +194,14 @@ Result<Solution> SolveChainDp(const PlanProblem& pb, const DpOptions& options) {
     for (size_t t = 0; t < n; ++t) {
       for (auto& c : cands) c.clear();
       scratch_mem.clear();
-      const double bytes = t > 0 ? pb.edges[t - 1].bytes : 0;
       std::vector<double> edge_s(np * np, 0), edge_j(np * np, 0);
-      for (size_t a = 0; a < np; ++a)
-        for (size_t b = 0; b < np; ++b) {
-          edge_s[a * np + b] = pb.link[a][b].Seconds(bytes);
-          edge_j[a * np + b] = pb.link[a][b].Joules(bytes);
-        }
+      if (t > 0)
+        for (size_t a = 0; a < np; ++a)
+          for (size_t b = 0; b < np; ++b) {
+            const EdgeCharge charge = ChargeEdge(pb, pb.edges[t - 1], static_cast<int>(a), static_cast<int>(b));
+            edge_s[a * np + b] = charge.seconds;
+            edge_j[a * np + b] = charge.joules;
+          }
       auto expand = [&](int parent_id, size_t from, int mask) {
         const Label parent = parent_id >= 0 ? dp.arena[static_cast<size_t>(parent_id)] : Label{};
         for (size_t oi = 0; oi < options_of[t].size(); ++oi) {
@@ -210,9 +211,9 @@ Result<Solution> SolveChainDp(const PlanProblem& pb, const DpOptions& options) {
           Label l;
           l.parent = parent_id;
           l.option = static_cast<int>(oi);
-          const bool moved = parent_id >= 0 && from != to;
-          l.t = parent.t + oc.duration + (moved ? edge_s[from * np + to] : 0);
-          l.e = parent.e + oc.energy + (moved ? edge_j[from * np + to] : 0);
+          const bool crossed = parent_id >= 0;  // ChargeEdge is 0 on one processor
+          l.t = parent.t + oc.duration + (crossed ? edge_s[from * np + to] : 0);
+          l.e = parent.e + oc.energy + (crossed ? edge_j[from * np + to] : 0);
           l.acc = parent.acc + oc.acc;
           if (l.acc > pb.accuracy_limit * (1 + 1e-12) + 1e-15) continue;
           if (dims > 0) {

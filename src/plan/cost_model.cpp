@@ -54,6 +54,9 @@ Result<std::vector<ProcessorSpec>> EffectiveProcessors(const PlannerInputs& in) 
       return InvalidArgument("planner: processor names must be unique and non-empty ('" + p.name + "')");
     if (!(p.gflops > 0) || !(p.gbps > 0) || !(p.efficiency > 0) || p.efficiency > 1)
       return InvalidArgument("planner: processor '" + p.name + "' needs gflops > 0, gbps > 0, 0 < efficiency <= 1");
+    if (!(p.handoff_ms >= 0)) return InvalidArgument("planner: processor '" + p.name + "' has a negative handoff");
+    if (!(p.contention >= 1) || !(p.contention_memory >= 1))
+      return InvalidArgument("planner: processor '" + p.name + "' needs contention >= 1");
     if (p.active_w < 0 || p.idle_w < 0 || p.launch_overhead_us < 0 || p.link_gbps < 0 || p.link_latency_ms < 0 ||
         p.link_j_per_byte < 0 || p.link_fixed_j < 0 || p.memory_bytes < 0)
       return InvalidArgument("planner: processor '" + p.name + "' has a negative figure");
@@ -73,6 +76,15 @@ Result<std::vector<ProcessorSpec>> EffectiveProcessors(const PlannerInputs& in) 
   if (!in.measured.empty() && in.measured.size() != procs.size())
     return InvalidArgument("planner: measured times given for " + std::to_string(in.measured.size()) +
                            " processors, expected " + std::to_string(procs.size()));
+  if (!in.boundaries.empty() && in.boundaries.size() != procs.size())
+    return InvalidArgument("planner: boundary costs given for " + std::to_string(in.boundaries.size()) +
+                           " processors, expected " + std::to_string(procs.size()));
+  for (const BoundaryCosts& b : in.boundaries) {
+    bool ok = b.block_ms >= 0;
+    for (const auto& [v, ms] : b.enter_ms) ok &= ms >= 0;
+    for (const auto& [v, ms] : b.leave_ms) ok &= ms >= 0;
+    if (!ok) return InvalidArgument("planner: negative boundary cost");
+  }
   return procs;
 }
 
@@ -182,18 +194,27 @@ namespace {
 PlanProblem BaseProblem(const CostTables& costs, const PlannerInputs& in) {
   PlanProblem pb;
   auto procs = EffectiveProcessors(in);  // already validated by BuildCostTables
-  for (const ProcessorSpec& p : *procs)
+  for (size_t i = 0; i < procs->size(); ++i) {
+    const ProcessorSpec& p = (*procs)[i];
+    const double load = i < in.conditions.load.size() ? in.conditions.load[i] : 0.0;
     pb.procs.push_back({.name = p.name,
                         .active_w = p.active_w,
                         .idle_w = p.idle_w,
                         .power_gated = p.power_gated,
                         .memory_limit_bytes = static_cast<double>(p.memory_bytes),
-                        .can_split = p.kind != "remote"});
+                        .can_split = p.kind != "remote",
+                        .block_s = i < in.boundaries.size() ? in.boundaries[i].block_ms / 1e3 / (1 - load) : 0.0,
+                        .contention = p.contention,
+                        .contention_memory = p.contention_memory,
+                        .ridge = p.gflops * p.efficiency / p.gbps,
+                        .handoff_s = p.handoff_ms / 1e3});
+  }
   pb.link = costs.link;
   pb.home = costs.home;
   pb.latency_limit_s = in.limits.latency_ms / 1e3;
   pb.accuracy_limit = in.limits.max_accuracy_drop;
   pb.objective = in.objective;
+  pb.split_min_gain = in.options.split_min_gain;
   return pb;
 }
 
@@ -206,8 +227,8 @@ Task EndpointTask(const PlanProblem& pb, const std::string& label) {
 }
 
 // One task over `nodes`, with a variant per RLC level that changes something.
-Task GroupTask(const Graph& g, const std::vector<NodeId>& nodes, const CostTables& costs, size_t np,
-               std::vector<int>* levels) {
+Task GroupTask(const Graph& g, const std::vector<NodeId>& nodes, const CostTables& costs, const PlannerInputs& in,
+               size_t np, std::vector<int>* levels) {
   Task task;
   task.label = g.node(nodes.front()).name + (nodes.size() > 1 ? " .. " + g.node(nodes.back()).name : "");
   bool compressible = false;
@@ -230,8 +251,41 @@ Task GroupTask(const Graph& g, const std::vector<NodeId>& nodes, const CostTable
     task.splittable = true;
     task.split_in_bytes = ValueBytes(g, n.inputs[0]);
     task.split_out_bytes = ValueBytes(g, n.outputs[0]);
+    const NodeCost& nc = costs.nodes[static_cast<size_t>(nodes[0])];
+    task.split_intensity = nc.bytes > 0 ? nc.flops / nc.bytes : 0;
+    for (size_t p = 0; p < in.boundaries.size(); ++p) {
+      const BoundaryCosts& b = in.boundaries[p];
+      const double scale = 1e-3 / (1 - (p < in.conditions.load.size() ? in.conditions.load[p] : 0.0));
+      auto cost = [&](const std::map<ValueId, double>& m, ValueId v) {
+        auto it = m.find(v);
+        return it == m.end() ? 0.0 : it->second * scale;
+      };
+      task.split_in_leave_s.push_back(cost(b.leave_ms, n.inputs[0]));
+      task.split_in_enter_s.push_back(cost(b.enter_ms, n.inputs[0]));
+      task.split_out_leave_s.push_back(cost(b.leave_ms, n.outputs[0]));
+      task.split_out_enter_s.push_back(cost(b.enter_ms, n.outputs[0]));
+      task.split_recombine_s.push_back(cost(b.recombine_ms, n.outputs[0]));
+    }
   }
   return task;
+}
+
+// An edge carrying `values`, with their measured boundary costs (scaled by each processor's load like its nodes).
+Edge MakeEdge(int from, int to, double bytes, const std::vector<ValueId>& values, const PlannerInputs& in) {
+  Edge e{.from = from, .to = to, .bytes = bytes};
+  if (in.boundaries.empty()) return e;
+  const size_t np = in.boundaries.size();
+  e.leave_s.assign(np, 0);
+  e.enter_s.assign(np, 0);
+  for (size_t p = 0; p < np; ++p) {
+    const BoundaryCosts& b = in.boundaries[p];
+    const double load = p < in.conditions.load.size() ? in.conditions.load[p] : 0.0;
+    for (ValueId v : values) {
+      if (auto it = b.leave_ms.find(v); it != b.leave_ms.end()) e.leave_s[p] += it->second / 1e3 / (1 - load);
+      if (auto it = b.enter_ms.find(v); it != b.enter_ms.end()) e.enter_s[p] += it->second / 1e3 / (1 - load);
+    }
+  }
+  return e;
 }
 
 }  // namespace
@@ -244,12 +298,17 @@ PlanProblem BuildChainProblem(const Graph& g, const SegmentChain& chain, const C
   task_level->push_back({0});
   for (const auto& seg : chain.segments) {
     task_level->emplace_back();
-    pb.tasks.push_back(GroupTask(g, seg, costs, pb.procs.size(), &task_level->back()));
+    pb.tasks.push_back(GroupTask(g, seg, costs, in, pb.procs.size(), &task_level->back()));
   }
   pb.tasks.push_back(EndpointTask(pb, "outputs"));
   task_level->push_back({0});
-  for (size_t i = 0; i + 1 < pb.tasks.size(); ++i)
-    pb.edges.push_back({static_cast<int>(i), static_cast<int>(i) + 1, chain.cut_bytes[i]});
+  const std::vector<std::vector<ValueId>> cut_values = CutValues(g, chain);
+  for (size_t i = 0; i + 1 < pb.tasks.size(); ++i) {
+    Edge e = MakeEdge(static_cast<int>(i), static_cast<int>(i) + 1, chain.cut_bytes[i], cut_values[i], in);
+    e.from_inputs = i == 0;
+    e.to_outputs = i + 2 == pb.tasks.size();
+    pb.edges.push_back(std::move(e));
+  }
   return pb;
 }
 
@@ -261,13 +320,24 @@ PlanProblem BuildDagProblem(const Graph& g, const RunDag& dag, const CostTables&
   task_level->push_back({0});
   for (const auto& run : dag.runs) {
     task_level->emplace_back();
-    Task t = GroupTask(g, run, costs, pb.procs.size(), &task_level->back());
+    Task t = GroupTask(g, run, costs, in, pb.procs.size(), &task_level->back());
     t.splittable = false;
     pb.tasks.push_back(std::move(t));
   }
   pb.tasks.push_back(EndpointTask(pb, "outputs"));
   task_level->push_back({0});
-  for (const RunDag::Link& l : dag.links) pb.edges.push_back({l.from + 1, l.to + 1, l.bytes});
+  const int sink = static_cast<int>(dag.runs.size());
+  for (const RunDag::Link& l : dag.links) {
+    Edge e = MakeEdge(l.from + 1, l.to + 1, l.bytes, l.values, in);
+    e.from_inputs = l.from < 0;
+    e.to_outputs = l.to == sink;
+    pb.edges.push_back(std::move(e));
+  }
+  // A run that reads no graph input still starts a block: charge its start where nothing else does.
+  std::vector<bool> entered(pb.tasks.size(), false);
+  for (const Edge& e : pb.edges) entered[static_cast<size_t>(e.to)] = true;
+  for (size_t t = 1; t + 1 < pb.tasks.size(); ++t)
+    if (!entered[t]) pb.edges.push_back({.from = 0, .to = static_cast<int>(t), .from_inputs = true});
   return pb;
 }
 

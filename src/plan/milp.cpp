@@ -92,7 +92,8 @@ Built Build(const PlanProblem& pb, PlanObjective objective, bool latency_limit, 
   for (const Edge& e : pb.edges) {
     double worst = 0;
     for (size_t p = 0; p < np; ++p)
-      for (size_t q = 0; q < np; ++q) worst = std::max(worst, pb.link[p][q].Seconds(e.bytes));
+      for (size_t q = 0; q < np; ++q)
+        worst = std::max(worst, ChargeEdge(pb, e, static_cast<int>(p), static_cast<int>(q)).seconds);
     big_m += worst;
   }
   big_m = big_m * 1.01 + 1e-6;
@@ -151,8 +152,9 @@ Built Build(const PlanProblem& pb, PlanObjective objective, bool latency_limit, 
     duration_terms(i, -1, prec);
     for (size_t p = 0; p < np; ++p)
       for (size_t q = 0; q < np; ++q) {
-        if (p == q || !can_use(i, p) || !can_use(j, q)) continue;
-        const double sec = pb.link[p][q].Seconds(e.bytes), jl = pb.link[p][q].Joules(e.bytes);
+        if (!can_use(i, p) || !can_use(j, q)) continue;
+        const EdgeCharge charge = ChargeEdge(pb, e, static_cast<int>(p), static_cast<int>(q));
+        const double sec = charge.seconds, jl = charge.joules;
         if (sec == 0 && jl == 0) continue;
         const int y = m.Col(GLP_CV, 0, 1, w_energy * jl * mj);
         Row link{.lo = -1};

@@ -46,14 +46,52 @@ Result<Plan> PlanFromAssignment(const Graph& g, const std::vector<int>& node_bac
   if (node_backend.size() != g.nodes.size())
     return InvalidArgument("plan assigns " + std::to_string(node_backend.size()) + " nodes, graph has " +
                            std::to_string(g.nodes.size()));
+  // A block starts once all its inputs have arrived and publishes its outputs when it ends, so a block must not
+  // wait mid-way for another processor, nor hold back a value another processor waits for: a new block also
+  // starts at a node that reads a value from a block on another backend that the current block did not already
+  // wait for, and after a node whose output another backend reads. Otherwise the two shares of a split layer, or
+  // two branches placed on two processors, would run one after the other.
+  const auto producers = g.Producers();
+  const auto consumers = g.Consumers();
   Plan plan;
+  std::vector<int> block_of(g.nodes.size(), -1);
+  std::vector<int> waits_for;  // blocks the current block reads from
+  bool close = false;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (plan.blocks.empty() || plan.blocks.back().backend != node_backend[n]) {
-      plan.blocks.push_back(Block{.backend = node_backend[n]});
+    const int backend = node_backend[n];
+    bool start = plan.blocks.empty() || plan.blocks.back().backend != backend || close;
+    std::vector<int> reads;
+    for (ValueId v : g.nodes[n].inputs) {
+      if (v == kNoValue) continue;
+      const NodeId p = producers[static_cast<size_t>(v)];
+      if (p < 0 || block_of[static_cast<size_t>(p)] == static_cast<int>(plan.blocks.size()) - 1) continue;
+      reads.push_back(block_of[static_cast<size_t>(p)]);
+      if (!start && node_backend[static_cast<size_t>(p)] != backend &&
+          std::find(waits_for.begin(), waits_for.end(), block_of[static_cast<size_t>(p)]) == waits_for.end())
+        start = true;
     }
+    if (start) {
+      plan.blocks.push_back(Block{.backend = backend});
+      waits_for.clear();
+    }
+    waits_for.insert(waits_for.end(), reads.begin(), reads.end());
+    block_of[n] = static_cast<int>(plan.blocks.size()) - 1;
     plan.blocks.back().nodes.push_back(static_cast<NodeId>(n));
+    close = false;
+    for (ValueId v : g.nodes[n].outputs) {
+      if (v == kNoValue) continue;
+      for (NodeId c : consumers[static_cast<size_t>(v)]) close |= node_backend[static_cast<size_t>(c)] != backend;
+    }
   }
   ComputeBlockInterfaces(g, plan);
+  return plan;
+}
+
+Result<Plan> PlanFromBlocks(const Graph& g, std::vector<Block> blocks, int num_backends) {
+  Plan plan;
+  plan.blocks = std::move(blocks);
+  ComputeBlockInterfaces(g, plan);
+  DX_RETURN_IF_ERROR(ValidatePlan(g, plan, num_backends));
   return plan;
 }
 

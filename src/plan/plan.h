@@ -25,8 +25,14 @@ struct Plan {
 };
 
 // Groups `node_backend` (one backend index per node, in graph order) into blocks of consecutive nodes on the same
-// backend and computes every block's inputs and outputs.
+// backend and computes every block's inputs and outputs. A block also ends after a node whose output another
+// backend reads, and a new one starts at a node reading a value from another backend, so that work placed on
+// different processors can overlap (a block starts when all its inputs are there and publishes when it ends).
 Result<Plan> PlanFromAssignment(const Graph& g, const std::vector<int>& node_backend);
+
+// Blocks given by their nodes and backends (inputs/outputs computed), checked like ValidatePlan with
+// `num_backends`. Unlike PlanFromAssignment, consecutive blocks may share a backend.
+Result<Plan> PlanFromBlocks(const Graph& g, std::vector<Block> blocks, int num_backends);
 
 // One block holding every node, on `backend`.
 Plan SingleBackendPlan(const Graph& g, int backend = 0);

@@ -14,11 +14,31 @@ bool PlanProblem::IsChain() const {
   return true;
 }
 
+EdgeCharge ChargeEdge(const PlanProblem& pb, const Edge& e, int p, int q) {
+  EdgeCharge c;
+  if (p == q && !e.from_inputs) return c;
+  const size_t ps = static_cast<size_t>(p), qs = static_cast<size_t>(q);
+  const TransferCost& link = pb.link[ps][qs];
+  const double leave = ps < e.leave_s.size() ? e.leave_s[ps] : 0.0;
+  const double enter = e.to_outputs ? 0.0 : (qs < e.enter_s.size() ? e.enter_s[qs] : 0.0) + pb.procs[qs].block_s;
+  const ProblemProcessor& from = pb.procs[ps];
+  const ProblemProcessor& to = pb.procs[qs];
+  c.seconds = link.Seconds(e.bytes) + leave + enter + (p != q ? to.handoff_s : 0.0);
+  c.joules = link.Joules(e.bytes) + (from.active_w - from.idle_w) * leave + (to.active_w - to.idle_w) * enter;
+  return c;
+}
+
+double SplitContention(const PlanProblem& pb, int t, int p) {
+  const ProblemProcessor& proc = pb.procs[static_cast<size_t>(p)];
+  return pb.tasks[static_cast<size_t>(t)].split_intensity < proc.ridge ? proc.contention_memory : proc.contention;
+}
+
 double BalancedFraction(const PlanProblem& pb, int t, int variant, int p, int q) {
   // f * tp = tin + (1 - f) * (tq + out * spb) + fixed_out: linear in f.
   const Task& task = pb.tasks[static_cast<size_t>(t)];
   const TaskVariant& v = task.variants[static_cast<size_t>(variant)];
-  const double tp = v.latency_s[static_cast<size_t>(p)], tq = v.latency_s[static_cast<size_t>(q)];
+  const double tp = v.latency_s[static_cast<size_t>(p)] * SplitContention(pb, t, p);
+  const double tq = v.latency_s[static_cast<size_t>(q)] * SplitContention(pb, t, q);
   const TransferCost& in = pb.link[static_cast<size_t>(p)][static_cast<size_t>(q)];
   const TransferCost& out = pb.link[static_cast<size_t>(q)][static_cast<size_t>(p)];
   const double tin = in.Seconds(task.split_in_bytes);
@@ -41,9 +61,23 @@ TaskTiming TimeTask(const PlanProblem& pb, int t, const TaskChoice& c) {
   const TransferCost& in = pb.link[static_cast<size_t>(c.proc)][static_cast<size_t>(c.partner)];
   const TransferCost& out = pb.link[static_cast<size_t>(c.partner)][static_cast<size_t>(c.proc)];
   const double out_bytes = (1 - f) * task.split_out_bytes;
-  r.busy_proc_s = f * tp;
-  r.busy_partner_s = (1 - f) * tq;
-  r.duration_s = std::max(r.busy_proc_s, in.Seconds(task.split_in_bytes) + r.busy_partner_s + out.Seconds(out_bytes));
+  // Blocks: [... before] p, [share f] p and [share 1 - f] q concurrently, [recombine ...] p.
+  auto at = [](const std::vector<double>& v, int p) { return static_cast<size_t>(p) < v.size() ? v[static_cast<size_t>(p)] : 0.0; };
+  const double block_p = pb.procs[static_cast<size_t>(c.proc)].block_s;
+  const double block_q = pb.procs[static_cast<size_t>(c.partner)].block_s;
+  const double before = at(task.split_in_leave_s, c.proc);
+  const double kp = SplitContention(pb, t, c.proc);
+  const double kq = SplitContention(pb, t, c.partner);
+  const double share_p = block_p + at(task.split_in_enter_s, c.proc) + f * (kp * tp + at(task.split_out_leave_s, c.proc));
+  const double share_q =
+      block_q + at(task.split_in_enter_s, c.partner) + (1 - f) * (kq * tq + at(task.split_out_leave_s, c.partner));
+  const double recombine = block_p + at(task.split_out_enter_s, c.proc) + at(task.split_recombine_s, c.proc);
+  r.busy_proc_s = before + share_p + recombine;
+  r.busy_partner_s = share_q;
+  // The partner is woken to start its share, and proc to take the result back.
+  const double handoffs = pb.procs[static_cast<size_t>(c.partner)].handoff_s + pb.procs[static_cast<size_t>(c.proc)].handoff_s;
+  r.duration_s =
+      before + std::max(share_p, in.Seconds(task.split_in_bytes) + share_q + out.Seconds(out_bytes) + handoffs) + recombine;
   r.transfer_j = in.Joules(task.split_in_bytes) + out.Joules(out_bytes);
   return r;
 }
@@ -97,9 +131,9 @@ Evaluation Evaluate(const PlanProblem& pb, const std::vector<TaskChoice>& choice
     double ready = 0;
     for (const Edge* ed : in_edges[static_cast<size_t>(t)]) {
       const int from = choice[static_cast<size_t>(ed->from)].proc;
-      const TransferCost& link = pb.link[static_cast<size_t>(from)][static_cast<size_t>(c.proc)];
-      ready = std::max(ready, e.finish_s[static_cast<size_t>(ed->from)] + link.Seconds(ed->bytes));
-      transfer_j += link.Joules(ed->bytes);
+      const EdgeCharge charge = ChargeEdge(pb, *ed, from, c.proc);
+      ready = std::max(ready, e.finish_s[static_cast<size_t>(ed->from)] + charge.seconds);
+      transfer_j += charge.joules;
     }
     ready = std::max(ready, proc_free[static_cast<size_t>(c.proc)]);
     if (c.partner >= 0) ready = std::max(ready, proc_free[static_cast<size_t>(c.partner)]);

@@ -10,6 +10,11 @@
 //   - Energy = sum over processors of (active_w - idle_w) * busy time
 //            + idle_w * T for every processor that is powered (not power-gated, or gated but used)
 //            + transfer energy (J/byte and a fixed J per burst into a gated link, e.g. radio promotion + tail).
+//   - Cutting the work into blocks is not free (EdgeCharge): an edge whose two tasks run on different processors
+//     costs the link transfer, plus the producer's extra time to hand its value out of a block (leave_s, e.g. a
+//     layout conversion) and the consumer's to take it into a new block (enter_s) and to start that block
+//     (block_s of its processor) after being woken (handoff_s). An edge from the graph inputs always enters a
+//     block.
 //   - Memory on p = weights of the tasks on p + the largest activation footprint of a task on p.
 //   - Accuracy drop = sum of the chosen variants' losses (an additive estimate).
 #pragma once
@@ -32,6 +37,11 @@ struct ProblemProcessor {
   bool power_gated = false;
   double memory_limit_bytes = 0;  // <= 0: unlimited
   bool can_split = true;          // may hold a share of an intra-layer split (not a remote: its RTT never pays)
+  double block_s = 0;             // fixed cost of each block run on it (dispatch, executable entry and exit)
+  double contention = 1;          // slowdown of its share of a split layer (both shares compute at once)
+  double contention_memory = 1;   // ... of a memory-bound layer (flops per byte below ridge)
+  double ridge = 0;               // flops per byte where its roofline turns compute-bound
+  double handoff_s = 0;           // waking it when another processor hands it a block
 };
 
 // Cost of moving B bytes from one processor to another: seconds = fixed_s + B * s_per_byte, joules likewise.
@@ -60,12 +70,22 @@ struct Task {
   bool splittable = false;
   double split_in_bytes = 0;
   double split_out_bytes = 0;
+  // A split cuts blocks around the layer (per processor, empty: 0): the layer input leaves the block before it and
+  // enters the blocks of both shares, each share leaves its block, and the recombination block takes them in.
+  std::vector<double> split_in_leave_s, split_in_enter_s, split_out_leave_s, split_out_enter_s;
+  std::vector<double> split_recombine_s;  // per processor, measured (empty: the split's concat is free)
+  double split_intensity = 0;             // flops per byte of the layer (picks contention or contention_memory)
 };
 
 struct Edge {
   int from = 0;
   int to = 0;
   double bytes = 0;
+  // Per processor (empty: 0): extra seconds on the producer's processor when the value leaves a block there, and
+  // on the consumer's when it enters one. Charged only where the edge crosses processors (or from_inputs).
+  std::vector<double> leave_s, enter_s;
+  bool from_inputs = false;  // from the graph inputs: the consumer starts a block whichever processor it is on
+  bool to_outputs = false;   // into the graph outputs: nothing starts there
 };
 
 struct PlanProblem {
@@ -78,6 +98,10 @@ struct PlanProblem {
   double accuracy_limit = kInfinity;
   PlanObjective objective = PlanObjective::kEnergy;
   std::vector<double> split_fractions;          // grid of f tried besides the balancing fraction
+  // A split is considered only when it finishes the layer at least this fraction sooner than the faster of its
+  // two processors alone, or when the layer's weights do not fit one of them: a predicted gain smaller than the
+  // cost model's error is not worth two more blocks and a concurrent run whose interference varies.
+  double split_min_gain = 0;
 
   // True when the edges form the path 0 -> 1 -> ... -> n-1 (the chain DP's case).
   bool IsChain() const;
@@ -101,6 +125,18 @@ struct Evaluation {
   bool feasible = true;
   std::string violated;                  // first limit broken
 };
+
+// What edge e adds when its producer runs on p and its consumer on q: transfer time and energy, the hand-out /
+// take-in times of its value and the consumer's block start (each busy on its processor, so also energy).
+// Zero when p == q, except for an edge from the graph inputs (the first block still starts).
+struct EdgeCharge {
+  double seconds = 0;
+  double joules = 0;
+};
+EdgeCharge ChargeEdge(const PlanProblem& pb, const Edge& e, int p, int q);
+
+// How much slower processor p runs its share of split task t while the partner runs the other share.
+double SplitContention(const PlanProblem& pb, int t, int p);
 
 // The duration of task `t` under `c` and the busy time it puts on proc / partner.
 struct TaskTiming {

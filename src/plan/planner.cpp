@@ -154,7 +154,23 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
   RunDag dag;
   std::vector<std::vector<int>> dag_levels;
   bool use_dag = false;
-  switch (in.options.method) {
+  if (!in.options.fixed_segments.empty()) {
+    if (in.options.fixed_segments.size() != chain.segments.size())
+      return InvalidArgument("planner: the fixed placement names " + std::to_string(in.options.fixed_segments.size()) +
+                             " segments, the graph has " + std::to_string(chain.segments.size()));
+    sol.choice.assign(chain_pb.tasks.size(), TaskChoice{.proc = costs.home});
+    for (size_t i = 0; i < chain.segments.size(); ++i) {
+      const int p = in.options.fixed_segments[i];
+      if (p < 0 || static_cast<size_t>(p) >= procs.size())
+        return InvalidArgument("planner: the fixed placement names processor " + std::to_string(p));
+      sol.choice[i + 1] = TaskChoice{.proc = p};
+      if (!ChoiceAllowed(chain_pb, static_cast<int>(i) + 1, sol.choice[i + 1]))
+        return InvalidArgument("planner: processor " + procs[static_cast<size_t>(p)].name + " cannot run segment " +
+                               std::to_string(i) + " (" + chain_pb.tasks[i + 1].label + ")");
+    }
+    sol.eval = Evaluate(chain_pb, sol.choice);
+    report.method = "fixed";
+  } else switch (in.options.method) {
     case PlanMethod::kBruteForce: {
       DX_ASSIGN_OR_RETURN(sol, SolveBruteForce(chain_pb, {.splits = in.options.intra_layer_splits}));
       report.method = "brute-force";
@@ -173,7 +189,10 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
       DX_ASSIGN_OR_RETURN(sol, SolveChainDp(chain_pb, {.splits = in.options.intra_layer_splits,
                                                         .max_labels_per_state = in.options.max_labels_per_state}));
       report.method = "dp";
-      if (in.options.method == PlanMethod::kAuto && MilpAvailable() && procs.size() > 1) {
+      // The MILP's branch-level cuts fall inside segments, where no boundary cost was measured: with measured
+      // boundaries it would see those cuts as free (SqueezeNet over cpu-big + cpu-little: every Fire module's
+      // branches on two processors, 7.5 ms predicted, 10.6-12 ms measured), so the chain plan stands.
+      if (in.options.method == PlanMethod::kAuto && MilpAvailable() && procs.size() > 1 && in.boundaries.empty()) {
         dag = SplitIntoRuns(g);
         if (dag.runs.size() + 2 <= static_cast<size_t>(in.options.milp_max_tasks) &&
             dag.runs.size() > chain.segments.size()) {
@@ -250,16 +269,26 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
     bool all_measured = true;
     for (NodeId n : block.nodes) {
       const Info& ni = info[static_cast<size_t>(n)];
-      if (ni.orig < 0) {  // the concat of a split: a copy of the output at memory speed
-        double bytes = 0;
-        for (ValueId v : graph->node(n).outputs) bytes += 2 * ValueBytes(*graph, v);
-        r.latency_ms += RooflineSeconds(proc, 0, bytes, 1) * 1e3;
+      if (ni.orig < 0) {  // the concat of a split: measured here, else a copy of the output at memory speed
+        const ValueId out = graph->node(n).outputs[0];
+        const size_t pi = static_cast<size_t>(block.backend);
+        if (pi < in.boundaries.size() && in.boundaries[pi].recombine_ms.count(out)) {
+          const double load = pi < in.conditions.load.size() ? in.conditions.load[pi] : 0.0;
+          r.latency_ms += in.boundaries[pi].recombine_ms.at(out) / (1 - load);
+          continue;
+        }
+        r.latency_ms += RooflineSeconds(proc, 0, 2 * ValueBytes(*graph, out), 1) * 1e3;
         all_measured = false;
         continue;
       }
       const size_t k = static_cast<size_t>(ni.orig);
       const int level = node_choice[k].level;
-      r.latency_ms += costs.seconds[static_cast<size_t>(level)][k][static_cast<size_t>(block.backend)] * ni.share * 1e3;
+      // A split's shares run at the same time.
+      const NodeCost& nc = costs.nodes[k];
+      const bool memory_bound = nc.bytes > 0 && nc.flops / nc.bytes < proc.gflops * proc.efficiency / proc.gbps;
+      const double contention = ni.share < 1 ? (memory_bound ? proc.contention_memory : proc.contention) : 1.0;
+      r.latency_ms +=
+          costs.seconds[static_cast<size_t>(level)][k][static_cast<size_t>(block.backend)] * ni.share * contention * 1e3;
       weights += costs.weight_bytes[static_cast<size_t>(level)][k] * ni.share;
       act = std::max(act, costs.nodes[k].activation_bytes);
       all_measured &= costs.measured[k][static_cast<size_t>(block.backend)];
@@ -269,10 +298,33 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
         r.split_group = -2;  // set below
       }
     }
+    if (static_cast<size_t>(block.backend) < in.boundaries.size()) {
+      const BoundaryCosts& bc = in.boundaries[static_cast<size_t>(block.backend)];
+      const double load =
+          static_cast<size_t>(block.backend) < in.conditions.load.size() ? in.conditions.load[static_cast<size_t>(block.backend)] : 0.0;
+      // A split share's output is a new value: it costs its share of the whole layer output's boundary.
+      auto cost = [&](const std::map<ValueId, double>& m, ValueId v) {
+        double share = 1;
+        const NodeId p = producers[static_cast<size_t>(v)];
+        if (static_cast<size_t>(v) >= g.values.size() && p >= 0 && info[static_cast<size_t>(p)].orig >= 0) {
+          share = info[static_cast<size_t>(p)].share;
+          v = g.node(info[static_cast<size_t>(p)].orig).outputs[0];
+        }
+        auto it = m.find(v);
+        return it == m.end() ? 0.0 : it->second * share;
+      };
+      double ms = bc.block_ms;
+      for (ValueId v : block.inputs) ms += cost(bc.enter_ms, v);
+      for (ValueId v : block.outputs) ms += cost(bc.leave_ms, v);
+      r.boundary_ms = ms / (1 - load);
+      r.latency_ms += r.boundary_ms;
+    }
     double transfer_j = 0;
+    bool handed = false;
     for (ValueId v : block.inputs) {
       const NodeId p = producers[static_cast<size_t>(v)];
       const int from = p < 0 ? costs.home : report.plan.blocks[static_cast<size_t>(block_of_node[static_cast<size_t>(p)])].backend;
+      handed |= p >= 0 && from != block.backend;
       const TransferCost& link = costs.link[static_cast<size_t>(from)][static_cast<size_t>(block.backend)];
       r.transfer_in_ms += link.Seconds(ValueBytes(*graph, v)) * 1e3;
       transfer_j += link.Joules(ValueBytes(*graph, v));

@@ -40,6 +40,15 @@ struct ProcessorSpec {
   double efficiency = 1;          // fraction of the peak convolutions/GEMMs reach (profiles: an estimate, cited)
   double gbps = 1;                // memory bandwidth, GB/s
   double launch_overhead_us = 0;  // per kernel (node) dispatch cost
+  // How much slower it computes while another processor of the plan computes too (shared physical cores, caches,
+  // memory bandwidth): applied to the two shares of a split layer, which run at the same time. >= 1. For
+  // compute-bound layers:
+  double contention = 1;
+  double contention_memory = 1;   // the same for memory-bound layers (below the roofline's ridge), which share
+                                  // memory bandwidth
+  // Handing a block to it from another processor: queueing it on its worker and waking that thread (measured
+  // here; a VM's sleeping virtual CPU takes tens of microseconds). Paid on every switch into it.
+  double handoff_ms = 0;
   // Power (W) of this processor while it computes and while it idles; the device's idle power is paid for the
   // whole inference. power_gated: idle power is paid only when the plan uses the processor at all.
   double active_w = 0;
@@ -90,19 +99,40 @@ struct RankVariant {
 // roofline). Empty rows for virtual processors.
 using MeasuredNodeTimes = std::vector<std::vector<double>>;
 
+// What cutting the graph into blocks costs on a processor present here, measured (runtime/switch_costs.h): a
+// block of a plan is not just the sum of its nodes. Each block run pays a fixed entry/exit cost, and a value that
+// crosses a block boundary costs time on both sides (CPU: the block's interface is plain NCHW, so the layers next
+// to a cut cannot use the faster blocked layout; CUDA: the block stages its inputs and outputs through host
+// memory). Keyed by value of the graph given to PlanGraph; values not listed cost nothing extra.
+struct BoundaryCosts {
+  double block_ms = 0;
+  std::map<ValueId, double> enter_ms;  // extra time on this processor when the value enters a block here
+  std::map<ValueId, double> leave_ms;  // extra time when the value leaves a block here
+  std::map<ValueId, double> recombine_ms;  // a splittable layer's output: concatenating its two shares here
+};
+
 struct PlannerOptions {
   PlanMethod method = PlanMethod::kAuto;  // auto: DP on the segment chain; MILP on the runs DAG when it branches
                                           // and is small (<= milp_max_tasks), keeping the better plan. The MILP
                                           // may take milp_time_limit_s: re-planning at run time wants kDp (ms).
   bool intra_layer_splits = true;         // consider splitting Conv/Gemm/MatMul output channels across two processors
+  // ... only when that finishes the layer at least this fraction sooner (or is needed for memory). Measured
+  // processors (LocalPlannerInputs) use 0.1: a smaller predicted gain is within the measurements' noise and the
+  // concurrent shares' interference varies.
+  double split_min_gain = 0;
   double milp_time_limit_s = 0.5;         // auto: the MILP refinement is bounded by this (re-planning at run time: use kDp)
   int milp_max_tasks = 40;
   int max_labels_per_state = 64;          // Pareto labels kept per DP state (exact below this; thinned beyond)
+  // Non-empty: no optimisation — this placement of the unit-block chain (a processor index per segment of
+  // CutIntoSegments, dense, no splits) is evaluated and reported like a solution (method "fixed"). For checking
+  // the cost model on plans DAD would not choose; limits are reported, not enforced.
+  std::vector<int> fixed_segments;
 };
 
 struct PlannerInputs {
   std::vector<ProcessorSpec> processors;
   MeasuredNodeTimes measured;             // optional, indexed like processors
+  std::vector<BoundaryCosts> boundaries;  // optional, indexed like processors (none: blocks cost their nodes only)
   PlanConditions conditions;
   PlanLimits limits;
   PlanObjective objective = PlanObjective::kEnergy;
@@ -131,7 +161,9 @@ struct BlockReport {
   std::vector<NodeId> nodes;
   int processor = 0;                      // index into PlannerInputs::processors
   std::vector<BlockRank> ranks;          // compressed nodes of this block
-  double latency_ms = 0;                  // compute on its processor (not counting transfers)
+  double latency_ms = 0;                  // compute on its processor (not counting transfers), including the
+                                          // block's entry/exit and its boundary values' costs (boundary_ms)
+  double boundary_ms = 0;                 // of which: block entry/exit + values entering/leaving it (measured)
   double transfer_in_ms = 0;              // moving its inputs to its processor
   double energy_mj = 0;                   // its processor's active power x latency + energy of moving its inputs in
                                           // (the device's idle power over the inference is in the totals only)

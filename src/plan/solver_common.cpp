@@ -1,4 +1,5 @@
 // Shared by the solvers: the options of a task and the errors for unmeetable limits.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -23,9 +24,20 @@ std::vector<TaskChoice> TaskOptions(const PlanProblem& pb, int t, bool splits) {
         if (std::isfinite(task.variants[static_cast<size_t>(k)].latency_s[static_cast<size_t>(q)]) &&
             std::isfinite(task.variants[static_cast<size_t>(k)].latency_s[static_cast<size_t>(p)]))
           fractions.push_back(BalancedFraction(pb, t, k, p, q));
+        const TaskVariant& v = task.variants[static_cast<size_t>(k)];
+        const double alone = std::min(v.latency_s[static_cast<size_t>(p)], v.latency_s[static_cast<size_t>(q)]);
+        auto fits = [&](int x) {
+          const double limit = pb.procs[static_cast<size_t>(x)].memory_limit_bytes;
+          return limit <= 0 || v.weight_bytes + v.activation_bytes <= limit;
+        };
+        const bool for_memory = !fits(p) || !fits(q);
         for (double f : fractions) {
           TaskChoice s{.proc = p, .variant = k, .partner = q, .fraction = f};
-          if (ChoiceAllowed(pb, t, s)) out.push_back(s);
+          if (!ChoiceAllowed(pb, t, s)) continue;
+          if (!for_memory && pb.split_min_gain > 0 &&
+              TimeTask(pb, t, s).duration_s > (1 - pb.split_min_gain) * alone)
+            continue;
+          out.push_back(s);
         }
       }
     }

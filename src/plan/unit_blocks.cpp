@@ -62,6 +62,33 @@ SegmentChain CutIntoSegments(const Graph& g, int max_cut_values) {
   return chain;
 }
 
+std::vector<std::vector<ValueId>> CutValues(const Graph& g, const SegmentChain& chain) {
+  const size_t cuts = chain.segments.size() + 1;
+  std::vector<std::vector<ValueId>> out(cuts);
+  // Segment of each node; a value crosses cuts (its producer's segment, its last reader's segment].
+  std::vector<int> seg_of(g.nodes.size(), -1);
+  for (size_t s = 0; s < chain.segments.size(); ++s)
+    for (NodeId n : chain.segments[s]) seg_of[static_cast<size_t>(n)] = static_cast<int>(s);
+  const auto producers = g.Producers();
+  const int last_cut = static_cast<int>(cuts) - 1;
+  std::vector<int> first(g.values.size(), -1), last(g.values.size(), -1);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].is_constant()) continue;
+    const NodeId p = producers[v];
+    if (p >= 0) first[v] = seg_of[static_cast<size_t>(p)] + 1;
+    else if (std::find(g.inputs.begin(), g.inputs.end(), static_cast<ValueId>(v)) != g.inputs.end()) first[v] = 0;
+    if (g.IsGraphOutput(static_cast<ValueId>(v))) last[v] = last_cut;
+  }
+  for (size_t k = 0; k < g.nodes.size(); ++k)
+    for (ValueId v : g.nodes[k].inputs)
+      if (v != kNoValue && !g.value(v).is_constant())
+        last[static_cast<size_t>(v)] = std::max(last[static_cast<size_t>(v)], seg_of[k]);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (first[v] >= 0)
+      for (int c = first[v]; c <= last[v] && c <= last_cut; ++c) out[static_cast<size_t>(c)].push_back(static_cast<ValueId>(v));
+  return out;
+}
+
 RunDag SplitIntoRuns(const Graph& g) {
   RunDag dag;
   const auto producers = g.Producers();
@@ -96,7 +123,7 @@ RunDag SplitIntoRuns(const Graph& g) {
     dag.runs.push_back({static_cast<NodeId>(k)});
   }
   const int sink = static_cast<int>(dag.runs.size());
-  std::map<std::pair<int, int>, double> links;
+  std::map<std::pair<int, int>, RunDag::Link> links;
   for (size_t v = 0; v < g.values.size(); ++v) {
     if (g.values[v].is_constant()) continue;
     const NodeId p = producers[v];
@@ -108,10 +135,18 @@ RunDag SplitIntoRuns(const Graph& g) {
     if (g.IsGraphOutput(static_cast<ValueId>(v))) to.push_back(sink);
     std::sort(to.begin(), to.end());
     to.erase(std::unique(to.begin(), to.end()), to.end());
-    for (int t : to)
-      if (t != from) links[{from, t}] += ValueBytes(g, static_cast<ValueId>(v));
+    for (int t : to) {
+      if (t == from) continue;
+      RunDag::Link& link = links[{from, t}];
+      link.bytes += ValueBytes(g, static_cast<ValueId>(v));
+      link.values.push_back(static_cast<ValueId>(v));
+    }
   }
-  for (const auto& [key, bytes] : links) dag.links.push_back({key.first, key.second, bytes});
+  for (auto& [key, link] : links) {
+    link.from = key.first;
+    link.to = key.second;
+    dag.links.push_back(std::move(link));
+  }
   return dag;
 }
 

@@ -24,11 +24,16 @@ struct SegmentChain {
 
 SegmentChain CutIntoSegments(const Graph& g, int max_cut_values = 1);
 
+// The run-time values live across each cut of `chain` (parallel to cut_bytes: [0] the graph inputs, [last] the
+// graph outputs).
+std::vector<std::vector<ValueId>> CutValues(const Graph& g, const SegmentChain& chain);
+
 struct RunDag {
   std::vector<std::vector<NodeId>> runs;  // in topological order (by first node)
   struct Link {
     int from = 0, to = 0;  // run indices; -1: the graph inputs (source), runs.size(): the graph outputs (sink)
     double bytes = 0;
+    std::vector<ValueId> values;  // what flows along it
   };
   std::vector<Link> links;
 };

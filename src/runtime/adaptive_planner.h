@@ -35,8 +35,12 @@ ProcessorSpec LocalProcessorSpec(const Backend& backend, const Graph& graph, con
 // PlannerInputs for processors present here: one spec per backend (LocalProcessorSpec; the first host CPU is
 // home), node times measured on each. A remote backend reports one timing per request, so its row is derived:
 // its round trip is timed with a one-element request, its bandwidth with a 1 MiB one, and the whole graph's
-// remote time less those is spread over the nodes in proportion to the home processor's times. Power figures stay
-// 0 (set them from a device profile, citing it); limits, objective and options are the defaults.
+// remote time less those is spread over the nodes in proportion to the home processor's times. What cutting
+// blocks costs is measured too: block boundaries per local processor (runtime/switch_costs.h), the hand-over into
+// each processor's worker (handoff_ms), device links (host <-> device copies), and how much two host CPU
+// processors slow each other when both compute (contention, for split layers). Splits must gain >= 10 %
+// (options.split_min_gain). Power figures stay 0 (set them from a device profile, citing it); limits and
+// objective are the defaults.
 Result<PlannerInputs> LocalPlannerInputs(const std::shared_ptr<const Graph>& graph,
                                          const std::vector<std::shared_ptr<Backend>>& backends,
                                          const std::vector<Tensor>& inputs, int repeats = 3);

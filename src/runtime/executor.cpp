@@ -70,7 +70,7 @@ struct Executor::RunState {
   std::vector<int> attempt;      // bumped when a running attempt is abandoned or failed over
   std::vector<int> running_lane; // lane running the block's current attempt (-1: not running)
   std::vector<int> ran_lane;     // lane that completed it
-  std::vector<int64_t> start_ns, end_ns, transfer_ns;
+  std::vector<int64_t> start_ns, end_ns, done_ns, transfer_ns;
   std::vector<char> failed_over;
   std::vector<Status> failure;
   std::vector<std::vector<NodeTiming>> timings;
@@ -95,6 +95,7 @@ struct Executor::RunState {
     ran_lane.resize(n);
     start_ns.resize(n);
     end_ns.resize(n);
+    done_ns.resize(n);
     transfer_ns.resize(n);
     failed_over.resize(n);
     failure.resize(n);
@@ -108,7 +109,7 @@ struct Executor::RunState {
       attempt[b] = 0;
       running_lane[b] = -1;
       ran_lane[b] = -1;
-      start_ns[b] = end_ns[b] = transfer_ns[b] = 0;
+      start_ns[b] = end_ns[b] = done_ns[b] = transfer_ns[b] = 0;
       failed_over[b] = 0;
       if (!failure[b].ok()) failure[b] = Status::Ok();
       timings[b].clear();
@@ -166,6 +167,17 @@ Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> 
       e->lanes_.push_back(std::move(lane));
     }
   }
+  if (e->options_.concurrent && e->options_.block_timeout_ns <= 0) {
+    for (const Block& block : e->plan_.blocks) {
+      Lane& lane = *e->lanes_[static_cast<size_t>(block.backend)];
+      const ProcessorInfo& info = lane.backend->info();
+      if (block.backend != e->fallback_lane_ && info.kind == "cpu" && info.threads > 1 && lane.host_memory) {
+        lane.caller_served = true;
+        e->caller_lane_ = block.backend;
+        break;
+      }
+    }
+  }
   // Dataflow tables.
   const Graph& g = *e->graph_;
   e->producer_block_.assign(g.values.size(), -1);
@@ -199,7 +211,7 @@ void Executor::StartLanes() {
   for (const Block& block : plan_.blocks) used[static_cast<size_t>(block.backend)] = true;
   if (fallback_lane_ >= 0) used[static_cast<size_t>(fallback_lane_)] = true;
   for (size_t l = 0; l < lanes_.size(); ++l)
-    if (used[l]) lanes_[l]->thread = std::thread([this, l] { LaneLoop(static_cast<int>(l)); });
+    if (used[l] && !lanes_[l]->caller_served) lanes_[l]->thread = std::thread([this, l] { LaneLoop(static_cast<int>(l)); });
 }
 
 int Executor::RouteFor(int block) const {
@@ -243,8 +255,10 @@ Result<Tensor> Executor::MoveTo(const Tensor& t, int from_lane, int to_lane) {
 void Executor::Push(int lane, Task task) {
   ++task.st->in_flight;
   Lane& l = *lanes_[static_cast<size_t>(lane)];
+  RunState& st = *task.st;
   l.queue.push_back(std::move(task));
-  l.cv.notify_one();
+  if (l.caller_served) st.cv.notify_all();  // the caller waiting on this run serves the lane
+  else l.cv.notify_one();
 }
 
 // With mu_ held: input `slot` of `block` now holds a tensor on `lane` (or could not be moved: lane -2).
@@ -276,150 +290,160 @@ void Executor::Distribute(const std::shared_ptr<RunState>& st, ValueId v) {
 
 void Executor::LaneLoop(int lane_index) {
   Lane& lane = *lanes_[static_cast<size_t>(lane_index)];
-  Backend& backend = *lane.backend;
   // Reused between tasks; an abandoned call keeps using them after its run has moved on.
-  std::vector<Tensor> inputs, outputs;
-  std::vector<NodeTiming> timings;
+  TaskScratch scratch;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     lane.cv.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
     if (lane.queue.empty()) return;  // stopping
     Task task = std::move(lane.queue.front());
     lane.queue.pop_front();
-    RunState& st = *task.st;
-    const size_t b = static_cast<size_t>(task.block);
-    const Block& block = plan_.blocks[b];
-    auto finish = [&] {
-      --st.in_flight;
-      st.cv.notify_all();
-    };
-    if (task.seq != st.seq || !st.error.ok()) {  // the run failed (or is over): drop its remaining work
-      finish();
-      continue;
-    }
-
-    if (task.slot >= 0) {  // a transfer
-      const ValueId v = block.inputs[static_cast<size_t>(task.slot)];
-      Tensor src = st.env[static_cast<size_t>(v)];
-      const int from = st.value_lane[static_cast<size_t>(v)];
-      lock.unlock();
-      const int64_t t0 = SteadyNowNs();
-      Result<Tensor> moved = MoveTo(src, from, lane_index);
-      const int64_t dt = SteadyNowNs() - t0;
-      src = Tensor();
-      lock.lock();
-      st.transfer_ns[b] += dt;
-      if (moved.ok()) st.block_inputs[b][static_cast<size_t>(task.slot)] = std::move(moved).value();
-      // A failed transfer is retried when the block runs (and fails over from there).
-      InputArrived(task.st, task.block, task.slot, moved.ok() ? lane_index : -2);
-      finish();
-      continue;
-    }
-
-    // Run the block: first move any input that is not on this processor yet (its route changed, or a transfer
-    // failed), then call the executable without the lock.
-    Status status;
-    inputs.resize(block.inputs.size());
-    for (size_t i = 0; i < block.inputs.size() && status.ok(); ++i) {
-      if (st.input_lane[b][i] == lane_index) {
-        inputs[i] = st.block_inputs[b][i];
-        continue;
-      }
-      const ValueId v = block.inputs[i];
-      Tensor src = st.env[static_cast<size_t>(v)];
-      const int from = st.value_lane[static_cast<size_t>(v)];
-      lock.unlock();
-      const int64_t t0 = SteadyNowNs();
-      Result<Tensor> moved = MoveTo(src, from, lane_index);
-      const int64_t dt = SteadyNowNs() - t0;
-      lock.lock();
-      st.transfer_ns[b] += dt;
-      if (moved.ok()) inputs[i] = std::move(moved).value();
-      else status = moved.status().WithContext("moving '" + graph_->value(v).name + "' to '" + backend.info().name + "'");
-    }
-    Executable* exe = nullptr;
-    if (status.ok()) {
-      lock.unlock();
-      exe = ExecutableFor(task.block, lane_index, &status);
-      lock.lock();
-    }
-    if (status.ok()) {
-      st.running_lane[b] = lane_index;
-      st.start_ns[b] = SteadyNowNs();
-      if (options_.block_timeout_ns > 0) st.cv.notify_all();  // the caller watches the deadline
-      RunOptions options = st.options;
-      timings.clear();
-      options.timings = st.timing ? &timings : nullptr;
-      lock.unlock();
-      outputs.clear();
-      status = exe->Run(inputs, outputs, options);
-      if (status.ok() && outputs.size() != block.outputs.size())
-        status = Internal("executable returned " + std::to_string(outputs.size()) + " outputs, block has " +
-                          std::to_string(block.outputs.size()));
-      for (Tensor& t : inputs) t = Tensor();
-      lock.lock();
-      if (task.seq != st.seq || task.attempt != st.attempt[b]) {  // abandoned (timed out): nobody waits for it
-        lane.stuck = false;
-        outputs.clear();
-        continue;
-      }
-      st.running_lane[b] = -1;
-      st.end_ns[b] = SteadyNowNs();
-    }
-    if (!status.ok()) {
-      status = status.WithContext("block " + std::to_string(b) + " on '" + backend.info().name + "'");
-      if (lane_index != fallback_lane_ && fallback_lane_ >= 0) {
-        // The processor failed this block: mark it, and re-run the block on the fallback.
-        options_.health->MarkUnhealthy(backend.info().name, status.message());
-        st.failure[b] = status;
-        st.failed_over[b] = 1;
-        ++st.failovers;
-        ++st.attempt[b];
-        Push(fallback_lane_, Task{task.st, st.seq, task.block, -1, st.attempt[b]});
-      } else {
-        if (st.failed_over[b]) {
-          // It failed on both processors, so the input (not the first processor) is likely at fault.
-          const std::string first = lanes_[static_cast<size_t>(plan_.blocks[b].backend)]->backend->info().name;
-          if (!lane.stuck) options_.health->MarkHealthy(first);
-          status = status.WithContext("after failing over (" + st.failure[b].message() + ")");
-        }
-        if (st.error.ok()) st.error = status;
-      }
-      finish();
-      continue;
-    }
-    if (st.timing) st.timings[b].insert(st.timings[b].end(), timings.begin(), timings.end());
-    st.ran_lane[b] = lane_index;
-    // A successful run on the planned processor is also a successful probe of it.
-    if (lane_index == block.backend && fallback_lane_ >= 0 && lane_index != fallback_lane_ &&
-        !options_.health->Healthy(backend.info().name))
-      options_.health->MarkHealthy(backend.info().name);
-
-    // Publish outputs. Values read by another processor or by the caller go to the host once, here.
-    for (size_t i = 0; i < block.outputs.size() && st.error.ok(); ++i) {
-      const ValueId v = block.outputs[i];
-      Tensor out = std::move(outputs[i]);
-      bool need_host = !out.is_host() && graph_->IsGraphOutput(v);
-      for (auto [c, slot] : consumers_[static_cast<size_t>(v)]) need_host |= !out.is_host() && RouteFor(c) != lane_index;
-      if (need_host) {
-        lock.unlock();
-        Result<Tensor> host = backend.ToHost(out);
-        lock.lock();
-        if (!host.ok()) {
-          // The value is lost with the processor: the block counts as failed.
-          if (st.error.ok()) st.error = host.status().WithContext("reading '" + graph_->value(v).name + "' from '" + backend.info().name + "'");
-          break;
-        }
-        out = std::move(host).value();
-      }
-      st.env[static_cast<size_t>(v)] = std::move(out);
-      st.value_lane[static_cast<size_t>(v)] = st.env[static_cast<size_t>(v)].is_host() ? -1 : lane_index;
-      Distribute(task.st, v);
-    }
-    outputs.clear();
-    ++st.blocks_done;
-    finish();
+    RunTask(lane_index, std::move(task), lock, scratch);
   }
+}
+
+// With mu_ held (released while it moves data or calls an executable).
+void Executor::RunTask(int lane_index, Task task, std::unique_lock<std::mutex>& lock, TaskScratch& scratch) {
+  Lane& lane = *lanes_[static_cast<size_t>(lane_index)];
+  Backend& backend = *lane.backend;
+  std::vector<Tensor>& inputs = scratch.inputs;
+  std::vector<Tensor>& outputs = scratch.outputs;
+  std::vector<NodeTiming>& timings = scratch.timings;
+  RunState& st = *task.st;
+  const size_t b = static_cast<size_t>(task.block);
+  const Block& block = plan_.blocks[b];
+  auto finish = [&] {
+    --st.in_flight;
+    st.cv.notify_all();
+  };
+  if (task.seq != st.seq || !st.error.ok()) {  // the run failed (or is over): drop its remaining work
+    finish();
+    return;
+  }
+
+  if (task.slot >= 0) {  // a transfer
+    const ValueId v = block.inputs[static_cast<size_t>(task.slot)];
+    Tensor src = st.env[static_cast<size_t>(v)];
+    const int from = st.value_lane[static_cast<size_t>(v)];
+    lock.unlock();
+    const int64_t t0 = SteadyNowNs();
+    Result<Tensor> moved = MoveTo(src, from, lane_index);
+    const int64_t dt = SteadyNowNs() - t0;
+    src = Tensor();
+    lock.lock();
+    st.transfer_ns[b] += dt;
+    if (moved.ok()) st.block_inputs[b][static_cast<size_t>(task.slot)] = std::move(moved).value();
+    // A failed transfer is retried when the block runs (and fails over from there).
+    InputArrived(task.st, task.block, task.slot, moved.ok() ? lane_index : -2);
+    finish();
+    return;
+  }
+
+  // Run the block: first move any input that is not on this processor yet (its route changed, or a transfer
+  // failed), then call the executable without the lock.
+  Status status;
+  inputs.resize(block.inputs.size());
+  for (size_t i = 0; i < block.inputs.size() && status.ok(); ++i) {
+    if (st.input_lane[b][i] == lane_index) {
+      inputs[i] = st.block_inputs[b][i];
+      continue;
+    }
+    const ValueId v = block.inputs[i];
+    Tensor src = st.env[static_cast<size_t>(v)];
+    const int from = st.value_lane[static_cast<size_t>(v)];
+    lock.unlock();
+    const int64_t t0 = SteadyNowNs();
+    Result<Tensor> moved = MoveTo(src, from, lane_index);
+    const int64_t dt = SteadyNowNs() - t0;
+    lock.lock();
+    st.transfer_ns[b] += dt;
+    if (moved.ok()) inputs[i] = std::move(moved).value();
+    else status = moved.status().WithContext("moving '" + graph_->value(v).name + "' to '" + backend.info().name + "'");
+  }
+  Executable* exe = nullptr;
+  if (status.ok()) {
+    lock.unlock();
+    exe = ExecutableFor(task.block, lane_index, &status);
+    lock.lock();
+  }
+  if (status.ok()) {
+    st.running_lane[b] = lane_index;
+    st.start_ns[b] = SteadyNowNs();
+    if (options_.block_timeout_ns > 0) st.cv.notify_all();  // the caller watches the deadline
+    RunOptions options = st.options;
+    timings.clear();
+    options.timings = st.timing ? &timings : nullptr;
+    lock.unlock();
+    outputs.clear();
+    status = exe->Run(inputs, outputs, options);
+    if (status.ok() && outputs.size() != block.outputs.size())
+      status = Internal("executable returned " + std::to_string(outputs.size()) + " outputs, block has " +
+                        std::to_string(block.outputs.size()));
+    for (Tensor& t : inputs) t = Tensor();
+    lock.lock();
+    if (task.seq != st.seq || task.attempt != st.attempt[b]) {  // abandoned (timed out): nobody waits for it
+      lane.stuck = false;
+      outputs.clear();
+      return;
+    }
+    st.running_lane[b] = -1;
+    st.end_ns[b] = SteadyNowNs();
+  }
+  if (!status.ok()) {
+    status = status.WithContext("block " + std::to_string(b) + " on '" + backend.info().name + "'");
+    if (lane_index != fallback_lane_ && fallback_lane_ >= 0) {
+      // The processor failed this block: mark it, and re-run the block on the fallback.
+      options_.health->MarkUnhealthy(backend.info().name, status.message());
+      st.failure[b] = status;
+      st.failed_over[b] = 1;
+      ++st.failovers;
+      ++st.attempt[b];
+      Push(fallback_lane_, Task{task.st, st.seq, task.block, -1, st.attempt[b]});
+    } else {
+      if (st.failed_over[b]) {
+        // It failed on both processors, so the input (not the first processor) is likely at fault.
+        const std::string first = lanes_[static_cast<size_t>(plan_.blocks[b].backend)]->backend->info().name;
+        if (!lane.stuck) options_.health->MarkHealthy(first);
+        status = status.WithContext("after failing over (" + st.failure[b].message() + ")");
+      }
+      if (st.error.ok()) st.error = status;
+    }
+    finish();
+    return;
+  }
+  if (st.timing) st.timings[b].insert(st.timings[b].end(), timings.begin(), timings.end());
+  st.ran_lane[b] = lane_index;
+  // A successful run on the planned processor is also a successful probe of it.
+  if (lane_index == block.backend && fallback_lane_ >= 0 && lane_index != fallback_lane_ &&
+      !options_.health->Healthy(backend.info().name))
+    options_.health->MarkHealthy(backend.info().name);
+
+  // Publish outputs. Values read by another processor or by the caller go to the host once, here.
+  for (size_t i = 0; i < block.outputs.size() && st.error.ok(); ++i) {
+    const ValueId v = block.outputs[i];
+    Tensor out = std::move(outputs[i]);
+    bool need_host = !out.is_host() && graph_->IsGraphOutput(v);
+    for (auto [c, slot] : consumers_[static_cast<size_t>(v)]) need_host |= !out.is_host() && RouteFor(c) != lane_index;
+    if (need_host) {
+      lock.unlock();
+      Result<Tensor> host = backend.ToHost(out);
+      lock.lock();
+      if (!host.ok()) {
+        // The value is lost with the processor: the block counts as failed.
+        if (st.error.ok()) st.error = host.status().WithContext("reading '" + graph_->value(v).name + "' from '" + backend.info().name + "'");
+        break;
+      }
+      out = std::move(host).value();
+    }
+    st.env[static_cast<size_t>(v)] = std::move(out);
+    st.value_lane[static_cast<size_t>(v)] = st.env[static_cast<size_t>(v)].is_host() ? -1 : lane_index;
+    if (i + 1 == block.outputs.size()) st.done_ns[b] = SteadyNowNs();  // before the consumers are released
+    Distribute(task.st, v);
+  }
+  if (block.outputs.empty()) st.done_ns[b] = SteadyNowNs();
+  outputs.clear();
+  ++st.blocks_done;
+  finish();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -489,7 +513,7 @@ Result<std::vector<Tensor>> Executor::RunInline(RunState& st, const RunOptions& 
         outputs.clear();
         st.start_ns[b] = SteadyNowNs();
         status = exe->Run(inputs, outputs, opts);
-        st.end_ns[b] = SteadyNowNs();
+        st.end_ns[b] = st.done_ns[b] = SteadyNowNs();
         if (status.ok() && outputs.size() != block.outputs.size())
           status = Internal("executable returned " + std::to_string(outputs.size()) + " outputs, block has " +
                             std::to_string(block.outputs.size()));
@@ -555,7 +579,15 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, con
     for (size_t b = 0; b < plan_.blocks.size(); ++b)  // blocks reading only constants
       if (plan_.blocks[b].inputs.empty()) Push(RouteFor(static_cast<int>(b)), Task{state, st.seq, static_cast<int>(b), -1, 0});
     const int n = static_cast<int>(plan_.blocks.size());
+    TaskScratch scratch;
     while (!(st.in_flight == 0 && (st.blocks_done == n || !st.error.ok()))) {
+      if (caller_lane_ >= 0 && !lanes_[static_cast<size_t>(caller_lane_)]->queue.empty()) {
+        Lane& lane = *lanes_[static_cast<size_t>(caller_lane_)];
+        Task task = std::move(lane.queue.front());
+        lane.queue.pop_front();
+        RunTask(caller_lane_, std::move(task), lock, scratch);
+        continue;
+      }
       if (options_.block_timeout_ns <= 0) {
         st.cv.wait(lock);
         continue;
@@ -629,7 +661,13 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, con
       r.processor = lane >= 0 ? lanes_[static_cast<size_t>(lane)]->backend->info().name : "";
       r.start_ns = st.start_ns[b];
       r.end_ns = st.end_ns[b];
+      r.done_ns = std::max(st.done_ns[b], st.end_ns[b]);
       r.transfer_ns = st.transfer_ns[b];
+      r.ready_ns = run_start;
+      for (ValueId v : plan_.blocks[b].inputs) {
+        const int p = producer_block_[static_cast<size_t>(v)];
+        if (p >= 0) r.ready_ns = std::max(r.ready_ns, std::max(st.done_ns[static_cast<size_t>(p)], st.end_ns[static_cast<size_t>(p)]));
+      }
       r.failed_over = st.failed_over[b] != 0;
       r.failure = st.failure[b].ok() ? "" : st.failure[b].message();
     }

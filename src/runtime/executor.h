@@ -6,7 +6,8 @@
 // run at the same time. Transfers are pipelined: as soon as a value is produced, each consumer block on another
 // processor gets a transfer task on its own lane (ToHost on the producer's side when the value lives on a device,
 // ToDevice on the consumer's), which runs while the producer's lane already computes its next block. A plan of
-// one block runs on the caller's thread with no hand-off. Blocks on the same processor never run concurrently.
+// one block runs on the caller's thread with no hand-off, and so do the blocks of a multi-threaded host CPU
+// backend in a larger plan (caller_lane_ says why). Blocks on the same processor never run concurrently.
 //
 // Failover. When a block fails on its processor (an error status, or no answer within block_timeout) and a
 // fallback backend is configured, the block is re-run there from host copies of its inputs, so the request still
@@ -83,6 +84,12 @@ struct BlockRecord {
   std::string processor;      // where it ran in the end
   int64_t start_ns = 0;       // steady clock: the block's kernel call started / ended (last attempt)
   int64_t end_ns = 0;
+  // When its outputs were published to their consumers (after reading device values back for other processors;
+  // an asynchronous device finishes its work there). >= end_ns.
+  int64_t done_ns = 0;
+  // When its last input was published (done_ns of the latest producing block, or the run's start): done_ns -
+  // ready_ns is what the block adds to the run — hand-over to its lane, transfers, waiting, the call, publishing.
+  int64_t ready_ns = 0;
   int64_t transfer_ns = 0;    // time spent moving its inputs to its processor
   bool failed_over = false;   // first tried elsewhere, re-run on the fallback
   std::string failure;        // why the first processor failed ("" when it did not)
@@ -133,11 +140,19 @@ class Executor {
     std::condition_variable cv;
     bool stuck = false;  // running a call the executor has abandoned (timed out)
     bool host_memory = false;
+    bool caller_served = false;  // no thread: the calling thread of Run runs its tasks (see caller_lane_)
+  };
+  // Buffers a lane reuses from task to task.
+  struct TaskScratch {
+    std::vector<Tensor> inputs, outputs;
+    std::vector<NodeTiming> timings;
   };
 
   Executor() = default;
   void StartLanes();
   void LaneLoop(int lane);
+  // Runs one task of `lane` (a transfer or a block) on the calling thread; mu_ held by `lock`.
+  void RunTask(int lane, Task task, std::unique_lock<std::mutex>& lock, TaskScratch& scratch);
   // The executable of `block` for `lane`: the planned one, or one prepared on the fallback on first use.
   Executable* ExecutableFor(int block, int lane, Status* error);
   // The lane a block runs on now: its planned processor, or the fallback while that processor is unhealthy.
@@ -162,6 +177,13 @@ class Executor {
   // Executables of blocks on the fallback backend, prepared on first failover (guarded by prepare_mu_).
   std::vector<std::unique_ptr<Executable>> fallback_executables_;
   int fallback_lane_ = -1;  // -1: no fallback
+  // The lane of a multi-threaded host CPU backend, whose blocks the thread calling Run executes itself (it would
+  // only wait otherwise). An OpenMP runtime (libgomp, under oneDNN) keeps a team of worker threads per thread that
+  // starts parallel regions; once the process holds more OpenMP threads than CPUs, idle workers stop spinning
+  // between regions and every primitive wakes its team through futexes. Profiling on the caller's thread and
+  // running the plan on a lane thread made two teams of 16 on a 16-core host: a SqueezeNet half ran 2-12x slower
+  // next to a CUDA block (H100 machine, 2026-11-27). -1: none (also with block timeouts: the caller watches them).
+  int caller_lane_ = -1;
   // Lanes: one per backend, plus one for the fallback backend when it is not among them.
   std::vector<std::unique_ptr<Lane>> lanes_;
   bool lanes_started_ = false;

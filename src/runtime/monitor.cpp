@@ -172,7 +172,15 @@ Status SystemMonitor::ReadCpu(Conditions& c) {
     }
   }
   int64_t d_busy = busy, d_total = total, d_self = self;
-  if (last_total_ >= 0 && total > last_total_) {
+  if (last_total_ >= 0) {
+    // Ticks are 10 ms per core: over fewer than kMinTicks the share is mostly rounding, and over none it is
+    // undefined (falling back to the average since boot read 80 % on an idle VM). Keep the last value and let
+    // the interval grow until it is long enough.
+    constexpr int64_t kMinTicks = 10;
+    if (total - last_total_ < kMinTicks) {
+      c.cpu_load = last_cpu_load_;
+      return Status::Ok();
+    }
     d_busy = busy - last_busy_;
     d_total = total - last_total_;
     d_self = self - last_self_;
@@ -182,6 +190,7 @@ Status SystemMonitor::ReadCpu(Conditions& c) {
   last_self_ = self;
   const double other = static_cast<double>(d_busy - d_self);
   c.cpu_load = d_total > 0 ? std::clamp(other / static_cast<double>(d_total), 0.0, 1.0) : 0;
+  last_cpu_load_ = c.cpu_load;
   return Status::Ok();
 }
 

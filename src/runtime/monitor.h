@@ -150,6 +150,7 @@ class SystemMonitor final : public ResourceMonitor {
   std::mutex mu_;
   // /proc/stat totals of the previous sample (busy, all) for the delta.
   int64_t last_busy_ = -1, last_total_ = -1, last_self_ = -1;
+  double last_cpu_load_ = 0;
   std::map<std::string, int64_t> thread_ticks_;  // per thread of ours: CPU ticks at the previous sample
   int64_t self_on_cores_ = 0;                     // our ticks attributed to options_.cores so far
   std::map<std::string, std::unique_ptr<LinkEstimator>> links_;

@@ -91,6 +91,41 @@ PlanProblem RandomProblem(std::mt19937& rng, const RandomSpec& spec) {
   return pb;
 }
 
+// What cutting blocks costs (measured on processors present here): per-block and hand-over times, per-edge
+// leave/enter times, split extras and contention, a minimum split gain.
+void AddBoundaryCosts(std::mt19937& rng, PlanProblem& pb) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const size_t np = pb.procs.size();
+  for (ProblemProcessor& p : pb.procs) {
+    p.block_s = 1e-3 * u(rng);
+    p.handoff_s = 1e-3 * u(rng);
+    p.contention = 1 + 0.8 * u(rng);
+    p.contention_memory = 1 + u(rng);
+    p.ridge = 5 * u(rng);
+  }
+  const int n = static_cast<int>(pb.tasks.size());
+  for (Edge& e : pb.edges) {
+    e.from_inputs = e.from == 0;
+    e.to_outputs = e.to == n - 1;
+    for (size_t p = 0; p < np; ++p) {
+      e.leave_s.push_back(2e-3 * u(rng));
+      e.enter_s.push_back(2e-3 * u(rng));
+    }
+  }
+  for (Task& t : pb.tasks) {
+    if (!t.splittable) continue;
+    t.split_intensity = 5 * u(rng);
+    for (size_t p = 0; p < np; ++p) {
+      t.split_in_leave_s.push_back(1e-3 * u(rng));
+      t.split_in_enter_s.push_back(1e-3 * u(rng));
+      t.split_out_leave_s.push_back(1e-3 * u(rng));
+      t.split_out_enter_s.push_back(1e-3 * u(rng));
+      t.split_recombine_s.push_back(1e-3 * u(rng));
+    }
+  }
+  pb.split_min_gain = u(rng) < 0.5 ? 0.1 : 0;
+}
+
 // A latency limit between the fastest and slowest plans brute force finds, so that it sometimes binds.
 void SetLimits(std::mt19937& rng, PlanProblem& pb, bool splits) {
   std::uniform_real_distribution<double> u(0, 1);
@@ -137,6 +172,43 @@ TEST(PlanSolvers, ChainDpEqualsBruteForceOnRandomChains) {
   std::cout << "compared " << compared << " chains, " << infeasible << " infeasible\n";
 }
 
+TEST(PlanSolvers, ChainDpEqualsBruteForceWithBoundaryCosts) {
+  std::mt19937 rng(11);
+  int compared = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .memory_limits = trial % 3 == 0};
+    PlanProblem pb = RandomProblem(rng, spec);
+    AddBoundaryCosts(rng, pb);
+    pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
+    SetLimits(rng, pb, true);
+    auto brute = SolveBruteForce(pb);
+    auto dp = SolveChainDp(pb);
+    ASSERT_EQ(brute.ok(), dp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / dp "
+                                   << dp.status().ToString();
+    if (!brute.ok()) continue;
+    ++compared;
+    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, dp->eval)), 1e-9)
+        << "trial " << trial << " brute " << ObjectiveValue(pb, brute->eval) << " dp " << ObjectiveValue(pb, dp->eval);
+  }
+  EXPECT_GT(compared, 80);
+}
+
+TEST(PlanSolvers, BoundaryCostsChargeOnlyWhereBlocksChange) {
+  PlanProblem pb;
+  pb.procs = {{.name = "a", .block_s = 0.5, .handoff_s = 0.25}, {.name = "b", .block_s = 1, .handoff_s = 2}};
+  pb.link.assign(2, std::vector<TransferCost>(2));
+  pb.link[0][1] = pb.link[1][0] = {.fixed_s = 4};
+  Edge e{.from = 0, .to = 1, .bytes = 10, .leave_s = {8, 16}, .enter_s = {32, 64}};
+  EXPECT_EQ(ChargeEdge(pb, e, 0, 0).seconds, 0);                 // one block
+  EXPECT_EQ(ChargeEdge(pb, e, 0, 1).seconds, 8 + 4 + 64 + 1 + 2);  // leave a, link, enter b, start b, wake b
+  EXPECT_EQ(ChargeEdge(pb, e, 1, 0).seconds, 16 + 4 + 32 + 0.5 + 0.25);
+  e.from_inputs = true;                                           // the first block starts on a: no wake
+  EXPECT_EQ(ChargeEdge(pb, e, 0, 0).seconds, 8 + 32 + 0.5);
+  e.from_inputs = false;
+  e.to_outputs = true;                                            // nothing starts at the outputs
+  EXPECT_EQ(ChargeEdge(pb, e, 1, 0).seconds, 16 + 4 + 0.25);
+}
+
 TEST(PlanSolvers, ChainDpFrontierEqualsBruteForceFrontier) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 40; ++trial) {
@@ -176,6 +248,30 @@ TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDags) {
     EXPECT_TRUE(milp->eval.feasible) << milp->eval.violated;
   }
   EXPECT_GT(compared, 40);
+}
+
+TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDagsWithBoundaryCosts) {
+  if (!MilpAvailable()) GTEST_SKIP() << "built without GLPK";
+  std::mt19937 rng(13);
+  int compared = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .chain = false,
+                    .variants = 2, .splittable = false, .memory_limits = trial % 3 == 0};
+    PlanProblem pb = RandomProblem(rng, spec);
+    AddBoundaryCosts(rng, pb);
+    pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
+    SetLimits(rng, pb, false);
+    auto brute = SolveBruteForce(pb, {.splits = false});
+    auto milp = SolveMilp(pb, {.time_limit_s = 20});
+    ASSERT_EQ(brute.ok(), milp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / milp "
+                                     << milp.status().ToString();
+    if (!brute.ok()) continue;
+    ++compared;
+    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, milp->eval)), 1e-4)
+        << "trial " << trial << " brute " << ObjectiveValue(pb, brute->eval) << " milp "
+        << ObjectiveValue(pb, milp->eval);
+  }
+  EXPECT_GT(compared, 25);
 }
 
 TEST(PlanSolvers, MilpOnAChainEqualsDpWithoutSplits) {

@@ -151,6 +151,7 @@ struct Faults {
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
+  std::vector<std::thread::id> run_threads;  // the thread of every run (guarded by mu)
   void Release() {
     std::lock_guard<std::mutex> lock(mu);
     release = true;
@@ -185,6 +186,7 @@ class TestBackend final : public Backend {
   std::shared_ptr<Faults> faults = std::make_shared<Faults>();
   std::shared_ptr<Rendezvous> rendezvous;  // when set, every run arrives there first
   const ProcessorInfo& info() const override { return info_; }
+  void set_threads(int n) { info_.threads = n; }
   Status Supports(const Graph& g, const Node& n) const override { return inner_->Supports(g, n); }
   Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) override {
     DX_ASSIGN_OR_RETURN(auto exe, inner_->Prepare(std::move(graph), block));
@@ -199,6 +201,10 @@ class TestBackend final : public Backend {
         : inner(std::move(inner)), faults(std::move(f)), rendezvous(std::move(r)) {}
     Status Run(const std::vector<Tensor>& in, std::vector<Tensor>& out, const RunOptions& options) override {
       const int n = ++faults->runs;
+      {
+        std::lock_guard<std::mutex> lock(faults->mu);
+        faults->run_threads.push_back(std::this_thread::get_id());
+      }
       if (rendezvous) rendezvous->Arrive(std::chrono::milliseconds(2000));
       if (n == faults->fail_on_run || (faults->fail_from_run > 0 && n >= faults->fail_from_run))
         return Unavailable("injected failure on run " + std::to_string(n));
@@ -311,6 +317,34 @@ TEST(ConcurrentExecutor, PlansAcrossRealBackendsMatchOneBackend) {
       ExpectClose(*out, want);
     }
   }
+}
+
+TEST(ConcurrentExecutor, MultiThreadedHostCpuBlocksRunOnTheCallersThread) {
+  // One OpenMP team per CPU backend: the caller runs a multi-threaded host CPU processor's blocks itself, and
+  // they still overlap with other processors' blocks.
+  auto g = Diamond();
+  auto p0 = Wrapped("p0"), p1 = Wrapped("p1"), p2 = Wrapped("p2");
+  p0->set_threads(4);
+  p1->set_threads(4);  // only the first such processor of the plan is served by the caller
+  auto meet = std::make_shared<Rendezvous>();
+  p0->rendezvous = meet;
+  p2->rendezvous = meet;
+  // conv1 relu1 conv_a relu_a pool_b add gap flatten fc: branch a on p0 meets pool_b on p2.
+  auto plan = PlanFromAssignment(*g, {1, 1, 0, 0, 2, 1, 1, 1, 1});
+  ASSERT_TRUE(plan.ok());
+  auto e = Executor::Create(g, *plan, {p0, p1, p2});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  Tensor x = RandomTensor({1, 3, 16, 16}, 8);
+  for (int run = 0; run < 2; ++run) {
+    auto out = (*e)->Run({x});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ExpectClose(*out, RunSingle(g, x), 0);
+  }
+  EXPECT_TRUE(meet->met) << "the caller's block and the other lane's ran one after the other";
+  for (auto id : p1->faults->run_threads) EXPECT_EQ(id, std::this_thread::get_id());
+  for (auto id : p0->faults->run_threads) EXPECT_NE(id, std::this_thread::get_id());
+  for (auto id : p2->faults->run_threads) EXPECT_NE(id, std::this_thread::get_id());
+  EXPECT_EQ(p1->faults->run_threads.size(), 2u * 2);  // two blocks of p1 per run
 }
 
 TEST(ConcurrentExecutor, IntraLayerSplitOnTwoProcessorsEqualsTheWholeLayer) {
@@ -428,7 +462,9 @@ TEST(ExecutorFailover, BlockFailingMidInferenceIsRerunOnTheFallback) {
   for (bool concurrent : {true, false}) {
     flaky->faults->runs = 0;
     health->MarkHealthy("flaky");
-    auto plan = PlanFromAssignment(*g, {1, 1, 1, 1, 0, 1, 1, 1, 1});  // blocks: flaky, p0, flaky
+    // Blocks: flaky (conv1, relu1), flaky (branch a), p0 (pool_b), flaky (add ...): r1 is read on p0, so the
+    // first block ends there.
+    auto plan = PlanFromAssignment(*g, {1, 1, 1, 1, 0, 1, 1, 1, 1});
     ASSERT_TRUE(plan.ok());
     ExecutorOptions options;
     options.fallback = fallback;
@@ -442,9 +478,9 @@ TEST(ExecutorFailover, BlockFailingMidInferenceIsRerunOnTheFallback) {
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     ExpectClose(*out, RunSingle(g, x), 0);
     EXPECT_EQ(report.failovers, 1);
-    EXPECT_EQ(report.blocks[2].processor, "host");
-    EXPECT_TRUE(report.blocks[2].failed_over);
-    EXPECT_NE(report.blocks[2].failure.find("injected failure"), std::string::npos) << report.blocks[2].failure;
+    EXPECT_EQ(report.blocks[1].processor, "host");
+    EXPECT_TRUE(report.blocks[1].failed_over);
+    EXPECT_NE(report.blocks[1].failure.find("injected failure"), std::string::npos) << report.blocks[1].failure;
     EXPECT_FALSE(health->Healthy("flaky"));
     EXPECT_EQ(health->Unhealthy().count("flaky"), 1u);
 
@@ -616,7 +652,7 @@ TEST(ExecutorFailover, KilledRemoteServerMidInferenceFailsOverToTheHost) {
   ASSERT_TRUE(real.ok()) << real.status().ToString();
   auto remote = std::make_shared<TestBackend>("remote", *real);
   auto g = Diamond();
-  auto plan = PlanFromAssignment(*g, {1, 1, 0, 0, 0, 1, 1, 1, 1});  // blocks: remote, local, remote
+  auto plan = PlanFromAssignment(*g, {1, 1, 0, 0, 0, 1, 1, 1, 1});  // blocks: remote, local, local, remote
   ASSERT_TRUE(plan.ok());
   ExecutorOptions options;
   options.fallback = std::make_shared<ReferenceBackend>("host");
@@ -633,9 +669,9 @@ TEST(ExecutorFailover, KilledRemoteServerMidInferenceFailsOverToTheHost) {
   killer.join();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ExpectClose(*out, RunSingle(g, x), 1e-6);
-  // Block 0 either finished before the kill or failed over; block 2 cannot have run on the dead server.
+  // Block 0 either finished before the kill or failed over; block 3 cannot have run on the dead server.
   EXPECT_EQ(report.failovers, 1);
-  EXPECT_EQ(report.blocks[2].processor, "host");
+  EXPECT_EQ(report.blocks[3].processor, "host");
   EXPECT_FALSE((*e)->health()->Healthy("remote"));
   // Later requests complete on the host while the server is gone.
   out = (*e)->Run({x}, {}, &report);

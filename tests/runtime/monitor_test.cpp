@@ -72,6 +72,32 @@ TEST(ResourceMonitor, CpuLoadFromStatDeltasExcludingOurOwnTime) {
   EXPECT_DOUBLE_EQ(second->cpu_load, 120.0 / 300.0);
 }
 
+TEST(ResourceMonitor, ShortIntervalsKeepTheLastLoadUntilEnoughTicksPass) {
+  FakeTree tree;
+  tree.Write("proc/meminfo", "MemAvailable:   2048 kB\n");
+  tree.Stat(100, 100, 0, 200);
+  tree.Self(0, 0);
+  SystemMonitor monitor(tree.Options());
+  ASSERT_TRUE(monitor.Sample().ok());
+  tree.Stat(140, 140, 40, 280);  // 200 ticks, 80 busy: 0.4
+  auto a = monitor.Sample();
+  ASSERT_TRUE(a.ok());
+  EXPECT_DOUBLE_EQ(a->cpu_load, 0.4);
+  // No tick at all, then 4 busy ticks of 4: too short to say anything (it read the since-boot average before).
+  auto b = monitor.Sample();
+  ASSERT_TRUE(b.ok());
+  EXPECT_DOUBLE_EQ(b->cpu_load, 0.4);
+  tree.Stat(142, 140, 42, 280);
+  auto c = monitor.Sample();
+  ASSERT_TRUE(c.ok());
+  EXPECT_DOUBLE_EQ(c->cpu_load, 0.4);
+  // Once the interval since the last used sample is long enough, all of it counts (22 busy ticks of 28).
+  tree.Stat(150, 140, 52, 286);
+  auto d = monitor.Sample();
+  ASSERT_TRUE(d.ok());
+  EXPECT_DOUBLE_EQ(d->cpu_load, 22.0 / 28.0);
+}
+
 TEST(ResourceMonitor, LoadOfSelectedCoresOnly) {
   FakeTree tree;
   tree.Write("proc/meminfo", "MemAvailable: 1 kB\n");

@@ -108,14 +108,22 @@ TEST(PlanExecutor, BlockInterfacesListCrossingValues) {
   ASSERT_TRUE(InferShapes(g, OpRegistry::Default()).ok());
   auto plan = PlanFromAssignment(g, {0, 0, 0, 1, 1, 1, 1, 1});
   ASSERT_TRUE(plan.ok());
-  ASSERT_EQ(plan->blocks.size(), 2u);
-  // Block 0 (conv1, relu1, conv_a) must export r1 (read by pool_b and a graph output) and a (read by add).
-  std::vector<std::string> exported;
-  for (ValueId v : plan->blocks[0].outputs) exported.push_back(g.value(v).name);
-  EXPECT_EQ(exported, (std::vector<std::string>{"r1", "a"}));
-  std::vector<std::string> imported;
-  for (ValueId v : plan->blocks[1].inputs) imported.push_back(g.value(v).name);
-  EXPECT_EQ(imported, (std::vector<std::string>{"r1", "a"}));
+  // r1 is read on backend 1, so the first block ends after relu1 (pool_b need not wait for conv_a); add reads a
+  // from backend 0, so it starts a block of its own rather than holding pool_b back: conv_a and pool_b overlap.
+  ASSERT_EQ(plan->blocks.size(), 4u);
+  auto names = [&](const std::vector<ValueId>& values) {
+    std::vector<std::string> out;
+    for (ValueId v : values) out.push_back(g.value(v).name);
+    return out;
+  };
+  EXPECT_EQ(plan->blocks[0].nodes, (std::vector<NodeId>{0, 1}));
+  EXPECT_EQ(names(plan->blocks[0].outputs), (std::vector<std::string>{"r1"}));  // read by conv_a, pool_b, graph
+  EXPECT_EQ(names(plan->blocks[1].inputs), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(names(plan->blocks[1].outputs), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(names(plan->blocks[2].inputs), (std::vector<std::string>{"r1"}));
+  EXPECT_EQ(plan->blocks[2].backend, 1);
+  EXPECT_EQ(names(plan->blocks[3].inputs), (std::vector<std::string>{"a", "p"}));
+  EXPECT_EQ(plan->blocks[3].backend, 1);
 }
 
 TEST(PlanExecutor, InvalidPlansAreRejected) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "commands.h"
@@ -19,6 +20,7 @@
 #include "input_feeds.h"
 #include "io/tensor_file.h"
 #include "plan/planner.h"
+#include "plan/unit_blocks.h"
 #include "runtime/adaptive_planner.h"
 #include "runtime/adaptive_session.h"
 #include "runtime/model_impl.h"
@@ -40,7 +42,35 @@ struct RunArgs : ModelRunArgs {
   std::string objective = "energy";
   int runs = 5;
   std::vector<std::string> processors;  // --processors: backends to plan over ("" : every one present)
+  std::string placement;                // --placement: a fixed placement instead of DAD's (checks the cost model)
 };
+
+// The processor of each of `segments` unit-blocks for --placement: "alternate:K" (the next processor every K
+// segments, cyclically), "halves" (the first half on processor 0, the rest on 1) or a comma list of indices.
+Result<std::vector<int>> ParsePlacement(const std::string& spec, size_t segments, size_t processors) {
+  std::vector<int> out;
+  if (spec.rfind("alternate:", 0) == 0) {
+    const int k = std::atoi(spec.c_str() + 10);
+    if (k <= 0) return InvalidArgument("--placement alternate:K needs K >= 1");
+    for (size_t i = 0; i < segments; ++i) out.push_back(static_cast<int>((i / static_cast<size_t>(k)) % processors));
+  } else if (spec == "halves") {
+    for (size_t i = 0; i < segments; ++i) out.push_back(processors > 1 && i >= segments / 2 ? 1 : 0);
+  } else {
+    std::stringstream list(spec);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      char* end = nullptr;
+      const long p = std::strtol(item.c_str(), &end, 10);
+      if (item.empty() || *end != '\0' || p < 0 || static_cast<size_t>(p) >= processors)
+        return InvalidArgument("--placement: '" + item + "' is not a processor index below " + std::to_string(processors));
+      out.push_back(static_cast<int>(p));
+    }
+    if (out.size() != segments)
+      return InvalidArgument("--placement lists " + std::to_string(out.size()) + " processors; the model has " +
+                             std::to_string(segments) + " unit-blocks");
+  }
+  return out;
+}
 
 // Class names from a JSON file ({"class_names": [...]}, {"labels": [...]} or a bare list) or a text file with one
 // name per line.
@@ -288,8 +318,9 @@ Status Run(const RunArgs& args) {
 
 // `deepx run MODEL --plan auto`: measures every node on each processor present (and the remote, with --remote),
 // plans with DAD for the current conditions (resource monitor), runs the plan `runs` times through the adaptive
-// session, and compares the planner's per-block latency with the measured one (block kernel call + its input
-// transfers, mean over the runs after the first).
+// session, and compares the planner's per-block latency with the measured one (from its last input being
+// published to its own outputs being published: hand-over, transfers, the kernel call and reading results back;
+// median over the runs after the first).
 Status RunPlanAuto(const RunArgs& args) {
   using Clock = std::chrono::steady_clock;
   DX_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, LoadModelForRun(args));
@@ -340,7 +371,8 @@ Status RunPlanAuto(const RunArgs& args) {
   // (our own time excluded).
   DX_RETURN_IF_ERROR(monitor->Sample().status());
   auto t0 = Clock::now();
-  DX_ASSIGN_OR_RETURN(PlannerInputs base, LocalPlannerInputs(graph, backends, inputs));
+  // Seven timed runs per measurement: node times of tenths of a millisecond vary by ~10 % from run to run here.
+  DX_ASSIGN_OR_RETURN(PlannerInputs base, LocalPlannerInputs(graph, backends, inputs, 7));
   const double profile_ms = Milliseconds(Clock::now() - t0);
   if (std::getenv("DX_DEBUG")) {
     for (size_t p = 0; p < base.measured.size(); ++p) {
@@ -348,6 +380,18 @@ Status RunPlanAuto(const RunArgs& args) {
       for (double ms : base.measured[p]) std::cerr << " " << ms;
       std::cerr << "\n";
     }
+    for (size_t p = 0; p < base.boundaries.size(); ++p) {
+      const BoundaryCosts& b = base.boundaries[p];
+      std::cerr << base.processors[p].name << " contention " << base.processors[p].contention << "/" << base.processors[p].contention_memory << " handoff " << base.processors[p].handoff_ms << " block " << b.block_ms << " ms, link " << base.processors[p].link_latency_ms
+                << " ms; enter/leave ms:";
+      for (const auto& [v, ms] : b.enter_ms) std::cerr << " " << graph->value(v).name << " in " << ms;
+      for (const auto& [v, ms] : b.leave_ms) std::cerr << " " << graph->value(v).name << " out " << ms;
+      std::cerr << "\n";
+    }
+  }
+  if (!args.placement.empty()) {
+    DX_ASSIGN_OR_RETURN(base.options.fixed_segments,
+                        ParsePlacement(args.placement, CutIntoSegments(*graph).segments.size(), backends.size()));
   }
   base.limits.latency_ms = args.latency_ms;
   if (args.max_accuracy_drop >= 0) base.limits.max_accuracy_drop = args.max_accuracy_drop;
@@ -368,13 +412,16 @@ Status RunPlanAuto(const RunArgs& args) {
   BackendConfig host;
   host.num_threads = args.threads;
   DX_ASSIGN_OR_RETURN(options.executor.fallback, CreateBackend(HostFallbackBackend(), host));
+  // /proc/stat counts in 10 ms ticks: a load measured over a short profiling run (a small model profiles in
+  // ~50 ms) is mostly rounding (it read 34 % on an idle machine). Let at least 250 ms pass since the first sample.
+  if (profile_ms < 250) std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(250 - profile_ms)));
   DX_ASSIGN_OR_RETURN(auto session, AdaptiveSession::Create(graph, backends, MakeDadPlanner(base), monitor, options));
 
   const int runs = std::max(args.runs, 1);
   std::vector<Tensor> outputs;
   AdaptiveRunInfo info;
   std::vector<double> run_ms;
-  std::vector<double> block_sum;
+  std::vector<std::vector<double>> block_ms;  // [block][run]
   int counted = 0;
   double replan_ms = 0;
   for (int r = 0; r < runs; ++r) {
@@ -383,13 +430,16 @@ Status RunPlanAuto(const RunArgs& args) {
     run_ms.push_back(Milliseconds(Clock::now() - t0));
     if (info.replanned) replan_ms = info.replan_ms;
     if (r == 0 && runs > 1) continue;  // first run: caches warm up
-    if (block_sum.size() != info.report.blocks.size()) {
-      block_sum.assign(info.report.blocks.size(), 0);
+    if (block_ms.size() != info.report.blocks.size()) {
+      block_ms.assign(info.report.blocks.size(), {});
       counted = 0;
     }
     for (size_t b = 0; b < info.report.blocks.size(); ++b) {
       const BlockRecord& rec = info.report.blocks[b];
-      block_sum[b] += (rec.end_ns - rec.start_ns + rec.transfer_ns) / 1e6;
+      block_ms[b].push_back((rec.done_ns - rec.ready_ns) / 1e6);
+      if (std::getenv("DX_DEBUG") && r + 1 == runs)
+        std::cerr << "block " << b << " wait " << (rec.start_ns - rec.ready_ns) / 1e6 << " call "
+                  << (rec.end_ns - rec.start_ns) / 1e6 << " ms\n";
     }
     ++counted;
   }
@@ -418,7 +468,12 @@ Status RunPlanAuto(const RunArgs& args) {
   for (size_t b = 0; b < planned.plan.blocks.size(); ++b) {
     const Block& block = planned.plan.blocks[b];
     const double predicted = b < planned.predicted_block_ms.size() ? planned.predicted_block_ms[b] : -1;
-    const double measured = counted && b < block_sum.size() ? block_sum[b] / counted : -1;
+    double measured = -1;  // median over the runs: one preempted run on a shared machine does not decide it
+    if (counted && b < block_ms.size()) {
+      std::vector<double> v = block_ms[b];
+      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+      measured = v[v.size() / 2];
+    }
     const std::string& ran = b < info.report.blocks.size() ? info.report.blocks[b].processor : "";
     json jb = {{"nodes", json::array()}, {"processor", planned.processors[static_cast<size_t>(block.backend)]},
                {"ran_on", ran}, {"predicted_ms", NumberJson(predicted)}, {"measured_ms", NumberJson(measured)}};
@@ -483,6 +538,9 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--runs", args->runs, "With --plan auto: inferences to run (the first warms up)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--placement", args->placement,
+                  "With --plan auto: run this placement instead of DAD's, to check the cost model: alternate:K, "
+                  "halves, or a processor index per unit-block (comma list)");
   cmd->add_option("--processors", args->processors, "With --plan auto: backends to plan over (default: all present)")
       ->delimiter(',');
   cmd->callback([args] {
