@@ -167,7 +167,15 @@ Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> 
       e->lanes_.push_back(std::move(lane));
     }
   }
-  if (e->options_.concurrent && e->options_.block_timeout_ns <= 0) {
+  // Not next to a processor with its own memory (OpenCL): with NVIDIA's OpenCL a plan whose CPU blocks ran on the
+  // caller stopped making progress (2026-11-27, H100 machine; not yet understood), so such plans keep every block
+  // on a worker thread, as before.
+  bool device_memory_lane = false;
+  for (const Block& block : e->plan_.blocks) {
+    const Lane& lane = *e->lanes_[static_cast<size_t>(block.backend)];
+    device_memory_lane |= !lane.host_memory && lane.backend->info().kind != "remote";
+  }
+  if (e->options_.concurrent && e->options_.block_timeout_ns <= 0 && !device_memory_lane) {
     for (const Block& block : e->plan_.blocks) {
       Lane& lane = *e->lanes_[static_cast<size_t>(block.backend)];
       const ProcessorInfo& info = lane.backend->info();

@@ -182,7 +182,8 @@ class Executor {
   // starts parallel regions; once the process holds more OpenMP threads than CPUs, idle workers stop spinning
   // between regions and every primitive wakes its team through futexes. Profiling on the caller's thread and
   // running the plan on a lane thread made two teams of 16 on a 16-core host: a SqueezeNet half ran 2-12x slower
-  // next to a CUDA block (H100 machine, 2026-11-27). -1: none (also with block timeouts: the caller watches them).
+  // next to a CUDA block (H100 machine, 2026-11-27). -1: none (also with block timeouts: the caller watches them,
+  // and next to a device-memory processor such as OpenCL: see Create).
   int caller_lane_ = -1;
   // Lanes: one per backend, plus one for the fallback backend when it is not among them.
   std::vector<std::unique_ptr<Lane>> lanes_;
