@@ -329,6 +329,13 @@ Result<PlannerInputs> LocalPlannerInputs(const std::shared_ptr<const Graph>& gra
     DX_ASSIGN_OR_RETURN(auto memory, TimeContention(backends[static_cast<size_t>(home)], backends[p], true, repeats));
     h.contention_memory = std::max(h.contention_memory, memory.first);
     in.processors[p].contention_memory = memory.second;
+    // An OpenCL CPU device (PoCL) runs on the host's own cores with its own threads: two shares of a split layer
+    // cannot both run at full speed there, whatever a short probe shows (AlexNet's FC layers split between the
+    // CPU and PoCL took 2-2.7x their prediction with the probed 1.0-1.4).
+    if (!WorksOnHostMemory(*backends[p])) {
+      in.processors[p].contention = std::max(in.processors[p].contention, 2.0);
+      in.processors[p].contention_memory = std::max(in.processors[p].contention_memory, 2.0);
+    }
   }
   for (size_t p = 0; p < backends.size(); ++p) {
     if (backends[p]->info().kind != "remote") continue;
