@@ -7,6 +7,7 @@
 #include "backends/reference/reference_backend.h"
 #include "ops/op.h"
 #include "runtime/executor.h"
+#include "runtime/probe_util.h"
 #include "runtime/switch_costs.h"
 
 namespace deepx {
@@ -48,11 +49,7 @@ Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& g
     // whole untimed call takes.
     double scale = 1;
     if (!timed_ms.empty()) {
-      auto median = [](std::vector<double> v) {
-        std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-        return v[v.size() / 2];
-      };
-      const double timed = median(timed_ms), untimed = median(untimed_ms);
+      const double timed = probe::Median(timed_ms), untimed = probe::Median(untimed_ms);
       if (timed > 0 && untimed < timed) scale = untimed / timed;
     }
     std::vector<double> row(g.nodes.size(), -1.0);
@@ -105,13 +102,7 @@ namespace {
 Result<double> TimeRelu(const std::shared_ptr<Backend>& backend, int64_t elements, int repeats) {
   auto g = std::make_shared<Graph>();
   g->opset = 13;
-  Value x, y;
-  x.name = "x";
-  x.dtype = y.dtype = DataType::kFloat32;
-  x.shape = y.shape = {elements};
-  x.has_shape = y.has_shape = true;
-  y.name = "y";
-  ValueId xi = g->AddValue(x), yi = g->AddValue(y);
+  const ValueId xi = probe::AddFloat(*g, "x", {elements}), yi = probe::AddFloat(*g, "y", {elements});
   g->nodes.push_back(Node{.name = "relu", .op_type = "Relu", .opset = 13, .inputs = {xi}, .outputs = {yi}});
   g->inputs = {xi};
   g->outputs = {yi};
@@ -124,8 +115,7 @@ Result<double> TimeRelu(const std::shared_ptr<Backend>& backend, int64_t element
     DX_RETURN_IF_ERROR(executor->Run({input}).status());
     if (r > 0) times.push_back((SteadyNowNs() - t0) / 1e9);
   }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+  return probe::Median(times);
 }
 
 // Median seconds of moving `elements` floats to `backend` and back (ToDevice + ToHost), after one warm-up.
@@ -138,8 +128,7 @@ Result<double> TimeRoundTrip(Backend& backend, int64_t elements, int repeats) {
     DX_ASSIGN_OR_RETURN(Tensor h, backend.ToHost(d));
     if (r > 0) times.push_back((SteadyNowNs() - t0) / 1e9);
   }
-  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
-  return times[times.size() / 2];
+  return probe::Median(times);
 }
 
 constexpr double kHandoffBytes = 32 * 56 * 56 * 4;  // the activation TimeHandoff hands over
@@ -155,13 +144,7 @@ Result<double> TimeHandoff(const std::shared_ptr<Backend>& home, const std::shar
   auto g = std::make_shared<Graph>();
   g->opset = 13;
   auto add = [&](const std::string& name, Shape shape, Tensor constant = {}) {
-    Value v;
-    v.name = name;
-    v.dtype = DataType::kFloat32;
-    v.shape = std::move(shape);
-    v.has_shape = true;
-    v.constant = std::move(constant);
-    return g->AddValue(v);
+    return probe::AddFloat(*g, name, std::move(shape), std::move(constant));
   };
   const Shape act = {1, 32, 56, 56};
   const ValueId x = add("x", act), y = add("y", act), z = add("z", {1, 8, 56, 56});
@@ -183,9 +166,7 @@ Result<double> TimeHandoff(const std::shared_ptr<Backend>& home, const std::shar
     DX_RETURN_IF_ERROR(two->Run({input}, {}, &report).status());
     if (r > 0 && report.blocks.size() == 2) waits.push_back((report.blocks[1].start_ns - report.blocks[1].ready_ns) / 1e9);
   }
-  if (waits.empty()) return 0.0;
-  std::nth_element(waits.begin(), waits.begin() + static_cast<long>(waits.size() / 2), waits.end());
-  return std::max(waits[waits.size() / 2], 0.0);
+  return std::max(probe::Median(waits), 0.0);
 }
 
 // How much slower `a` and `b` each compute while the other computes too: two independent layers reading one
@@ -199,13 +180,7 @@ Result<std::pair<double, double>> TimeContention(const std::shared_ptr<Backend>&
   auto g = std::make_shared<Graph>();
   g->opset = 13;
   auto add = [&](const std::string& name, Shape shape, Tensor constant = {}) {
-    Value v;
-    v.name = name;
-    v.dtype = DataType::kFloat32;
-    v.shape = std::move(shape);
-    v.has_shape = true;
-    v.constant = std::move(constant);
-    return g->AddValue(v);
+    return probe::AddFloat(*g, name, std::move(shape), std::move(constant));
   };
   const Shape act = memory_bound ? Shape{1, 4096} : Shape{1, 32, 56, 56};
   const Shape out = memory_bound ? Shape{1, 2048} : act;
@@ -239,12 +214,9 @@ Result<std::pair<double, double>> TimeContention(const std::shared_ptr<Backend>&
     ta.push_back((rt.blocks[0].end_ns - rt.blocks[0].start_ns) / 1e6);
     tb.push_back((rt.blocks[1].end_ns - rt.blocks[1].start_ns) / 1e6);
   }
-  auto median = [](std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  };
   if (sa.empty()) return std::pair<double, double>{1.0, 1.0};
-  return std::pair<double, double>{std::max(median(ta) / median(sa), 1.0), std::max(median(tb) / median(sb), 1.0)};
+  using probe::Median;
+  return std::pair<double, double>{std::max(Median(ta) / Median(sa), 1.0), std::max(Median(tb) / Median(sb), 1.0)};
 }
 
 }  // namespace

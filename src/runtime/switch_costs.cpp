@@ -4,15 +4,12 @@
 
 #include "plan/unit_blocks.h"
 #include "runtime/executor.h"
+#include "runtime/probe_util.h"
 
 namespace deepx {
 namespace {
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
+using probe::Median;
 
 // One of the three measured plans: blocks of consecutive segments, and per repeat the block call times and the
 // node times.
@@ -72,14 +69,7 @@ Result<double> TimeRecombine(const std::shared_ptr<Backend>& backend, const Valu
   Shape sa = out.shape, sb = out.shape;
   sa[static_cast<size_t>(axis)] = out.shape[static_cast<size_t>(axis)] / 2;
   sb[static_cast<size_t>(axis)] -= sa[static_cast<size_t>(axis)];
-  auto add = [&](const std::string& name, const Shape& shape) {
-    Value v;
-    v.name = name;
-    v.dtype = DataType::kFloat32;
-    v.shape = shape;
-    v.has_shape = true;
-    return g->AddValue(v);
-  };
+  auto add = [&](const std::string& name, const Shape& shape) { return probe::AddFloat(*g, name, shape); };
   const ValueId a = add("a", sa), b = add("b", sb), y = add("y", out.shape);
   Node cat{.name = "concat", .op_type = "Concat", .opset = 13, .inputs = {a, b}, .outputs = {y}};
   cat.attrs.set("axis", axis);
