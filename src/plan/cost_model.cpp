@@ -38,6 +38,15 @@ TransferCost LinkCost(const std::vector<ProcessorSpec>& procs, int home, int fro
 
 }  // namespace
 
+double LoadOn(const PlannerInputs& in, size_t p) {
+  return p < in.conditions.load.size() ? in.conditions.load[p] : 0.0;
+}
+
+double BoundarySeconds(const PlannerInputs& in, size_t p, const std::map<ValueId, double>& ms, ValueId v) {
+  auto it = ms.find(v);
+  return it == ms.end() ? 0.0 : it->second / 1e3 / (1 - LoadOn(in, p));
+}
+
 double RooflineSeconds(const ProcessorSpec& p, double flops, double bytes, int kernels) {
   const double compute = flops > 0 ? flops / (p.gflops * p.efficiency * 1e9) : 0;
   const double memory = bytes > 0 ? bytes / (p.gbps * 1e9) : 0;
@@ -156,7 +165,7 @@ Result<CostTables> BuildCostTables(const Graph& g, const PlannerInputs& in) {
       const ProcessorSpec& proc = procs[p];
       const bool unsupported =
           std::find(proc.unsupported_ops.begin(), proc.unsupported_ops.end(), n.op_type) != proc.unsupported_ops.end();
-      const double load = p < in.conditions.load.size() ? in.conditions.load[p] : 0.0;
+      const double load = LoadOn(in, p);
       const double measured = p < in.measured.size() && k < in.measured[p].size() ? in.measured[p][k] : -1.0;
       const double dense_roof = RooflineSeconds(proc, c.flops, c.bytes, 1);
       const double dense = measured >= 0 ? measured / 1e3 : dense_roof;
@@ -196,14 +205,13 @@ PlanProblem BaseProblem(const CostTables& costs, const PlannerInputs& in) {
   auto procs = EffectiveProcessors(in);  // already validated by BuildCostTables
   for (size_t i = 0; i < procs->size(); ++i) {
     const ProcessorSpec& p = (*procs)[i];
-    const double load = i < in.conditions.load.size() ? in.conditions.load[i] : 0.0;
     pb.procs.push_back({.name = p.name,
                         .active_w = p.active_w,
                         .idle_w = p.idle_w,
                         .power_gated = p.power_gated,
                         .memory_limit_bytes = static_cast<double>(p.memory_bytes),
                         .can_split = p.kind != "remote",
-                        .block_s = i < in.boundaries.size() ? in.boundaries[i].block_ms / 1e3 / (1 - load) : 0.0,
+                        .block_s = i < in.boundaries.size() ? in.boundaries[i].block_ms / 1e3 / (1 - LoadOn(in, i)) : 0.0,
                         .contention = p.contention,
                         .contention_memory = p.contention_memory,
                         .ridge = p.gflops * p.efficiency / p.gbps,
@@ -255,16 +263,11 @@ Task GroupTask(const Graph& g, const std::vector<NodeId>& nodes, const CostTable
     task.split_intensity = nc.bytes > 0 ? nc.flops / nc.bytes : 0;
     for (size_t p = 0; p < in.boundaries.size(); ++p) {
       const BoundaryCosts& b = in.boundaries[p];
-      const double scale = 1e-3 / (1 - (p < in.conditions.load.size() ? in.conditions.load[p] : 0.0));
-      auto cost = [&](const std::map<ValueId, double>& m, ValueId v) {
-        auto it = m.find(v);
-        return it == m.end() ? 0.0 : it->second * scale;
-      };
-      task.split_in_leave_s.push_back(cost(b.leave_ms, n.inputs[0]));
-      task.split_in_enter_s.push_back(cost(b.enter_ms, n.inputs[0]));
-      task.split_out_leave_s.push_back(cost(b.leave_ms, n.outputs[0]));
-      task.split_out_enter_s.push_back(cost(b.enter_ms, n.outputs[0]));
-      task.split_recombine_s.push_back(cost(b.recombine_ms, n.outputs[0]));
+      task.split_in_leave_s.push_back(BoundarySeconds(in, p, b.leave_ms, n.inputs[0]));
+      task.split_in_enter_s.push_back(BoundarySeconds(in, p, b.enter_ms, n.inputs[0]));
+      task.split_out_leave_s.push_back(BoundarySeconds(in, p, b.leave_ms, n.outputs[0]));
+      task.split_out_enter_s.push_back(BoundarySeconds(in, p, b.enter_ms, n.outputs[0]));
+      task.split_recombine_s.push_back(BoundarySeconds(in, p, b.recombine_ms, n.outputs[0]));
     }
   }
   return task;
@@ -278,11 +281,9 @@ Edge MakeEdge(int from, int to, double bytes, const std::vector<ValueId>& values
   e.leave_s.assign(np, 0);
   e.enter_s.assign(np, 0);
   for (size_t p = 0; p < np; ++p) {
-    const BoundaryCosts& b = in.boundaries[p];
-    const double load = p < in.conditions.load.size() ? in.conditions.load[p] : 0.0;
     for (ValueId v : values) {
-      if (auto it = b.leave_ms.find(v); it != b.leave_ms.end()) e.leave_s[p] += it->second / 1e3 / (1 - load);
-      if (auto it = b.enter_ms.find(v); it != b.enter_ms.end()) e.enter_s[p] += it->second / 1e3 / (1 - load);
+      e.leave_s[p] += BoundarySeconds(in, p, in.boundaries[p].leave_ms, v);
+      e.enter_s[p] += BoundarySeconds(in, p, in.boundaries[p].enter_ms, v);
     }
   }
   return e;

@@ -10,6 +10,7 @@
 // into a processor (uplink to a remote) also costs its fixed energy (radio promotion + tail) once per transfer.
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "plan/plan_problem.h"
@@ -40,6 +41,13 @@ struct CostTables {
   std::vector<std::vector<TransferCost>> link;            // [from][to]
   int home = 0;
 };
+
+// Processor p's load under in.conditions (0 when none is given): its times are divided by 1 - load.
+double LoadOn(const PlannerInputs& in, size_t p);
+
+// The measured boundary time of `v` on processor p (milliseconds in `ms`, e.g. BoundaryCosts::enter_ms), in seconds
+// under p's load; 0 when not measured.
+double BoundarySeconds(const PlannerInputs& in, size_t p, const std::map<ValueId, double>& ms, ValueId v);
 
 // Roofline seconds of `flops` / `bytes` in `kernels` kernels on `p` (no load).
 double RooflineSeconds(const ProcessorSpec& p, double flops, double bytes, int kernels);

@@ -28,9 +28,12 @@ EdgeCharge ChargeEdge(const PlanProblem& pb, const Edge& e, int p, int q) {
   return c;
 }
 
+double ShareContention(const ProblemProcessor& p, double intensity) {
+  return intensity < p.ridge ? p.contention_memory : p.contention;
+}
+
 double SplitContention(const PlanProblem& pb, int t, int p) {
-  const ProblemProcessor& proc = pb.procs[static_cast<size_t>(p)];
-  return pb.tasks[static_cast<size_t>(t)].split_intensity < proc.ridge ? proc.contention_memory : proc.contention;
+  return ShareContention(pb.procs[static_cast<size_t>(p)], pb.tasks[static_cast<size_t>(t)].split_intensity);
 }
 
 double BalancedFraction(const PlanProblem& pb, int t, int variant, int p, int q) {

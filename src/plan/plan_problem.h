@@ -135,7 +135,9 @@ struct EdgeCharge {
 };
 EdgeCharge ChargeEdge(const PlanProblem& pb, const Edge& e, int p, int q);
 
-// How much slower processor p runs its share of split task t while the partner runs the other share.
+// How much slower processor p runs its share of split task t while the partner runs the other share: its
+// contention_memory below its roofline's ridge (flops per byte `intensity`), else its contention.
+double ShareContention(const ProblemProcessor& p, double intensity);
 double SplitContention(const PlanProblem& pb, int t, int p);
 
 // The duration of task `t` under `c` and the busy time it puts on proc / partner.

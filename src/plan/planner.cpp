@@ -273,8 +273,7 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
         const ValueId out = graph->node(n).outputs[0];
         const size_t pi = static_cast<size_t>(block.backend);
         if (pi < in.boundaries.size() && in.boundaries[pi].recombine_ms.count(out)) {
-          const double load = pi < in.conditions.load.size() ? in.conditions.load[pi] : 0.0;
-          r.latency_ms += in.boundaries[pi].recombine_ms.at(out) / (1 - load);
+          r.latency_ms += BoundarySeconds(in, pi, in.boundaries[pi].recombine_ms, out) * 1e3;
           continue;
         }
         r.latency_ms += RooflineSeconds(proc, 0, 2 * ValueBytes(*graph, out), 1) * 1e3;
@@ -285,8 +284,10 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
       const int level = node_choice[k].level;
       // A split's shares run at the same time.
       const NodeCost& nc = costs.nodes[k];
-      const bool memory_bound = nc.bytes > 0 && nc.flops / nc.bytes < proc.gflops * proc.efficiency / proc.gbps;
-      const double contention = ni.share < 1 ? (memory_bound ? proc.contention_memory : proc.contention) : 1.0;
+      const double contention =
+          ni.share < 1 ? ShareContention(solved->procs[static_cast<size_t>(block.backend)],
+                                         nc.bytes > 0 ? nc.flops / nc.bytes : 0)
+                       : 1.0;
       r.latency_ms +=
           costs.seconds[static_cast<size_t>(level)][k][static_cast<size_t>(block.backend)] * ni.share * contention * 1e3;
       weights += costs.weight_bytes[static_cast<size_t>(level)][k] * ni.share;
@@ -299,9 +300,8 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
       }
     }
     if (static_cast<size_t>(block.backend) < in.boundaries.size()) {
-      const BoundaryCosts& bc = in.boundaries[static_cast<size_t>(block.backend)];
-      const double load =
-          static_cast<size_t>(block.backend) < in.conditions.load.size() ? in.conditions.load[static_cast<size_t>(block.backend)] : 0.0;
+      const size_t pi = static_cast<size_t>(block.backend);
+      const BoundaryCosts& bc = in.boundaries[pi];
       // A split share's output is a new value: it costs its share of the whole layer output's boundary.
       auto cost = [&](const std::map<ValueId, double>& m, ValueId v) {
         double share = 1;
@@ -310,13 +310,11 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
           share = info[static_cast<size_t>(p)].share;
           v = g.node(info[static_cast<size_t>(p)].orig).outputs[0];
         }
-        auto it = m.find(v);
-        return it == m.end() ? 0.0 : it->second * share;
+        return BoundarySeconds(in, pi, m, v) * 1e3 * share;
       };
-      double ms = bc.block_ms;
-      for (ValueId v : block.inputs) ms += cost(bc.enter_ms, v);
-      for (ValueId v : block.outputs) ms += cost(bc.leave_ms, v);
-      r.boundary_ms = ms / (1 - load);
+      r.boundary_ms = bc.block_ms / (1 - LoadOn(in, pi));
+      for (ValueId v : block.inputs) r.boundary_ms += cost(bc.enter_ms, v);
+      for (ValueId v : block.outputs) r.boundary_ms += cost(bc.leave_ms, v);
       r.latency_ms += r.boundary_ms;
     }
     double transfer_j = 0;

@@ -662,6 +662,8 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, con
     report->start_ns = run_start;
     report->end_ns = SteadyNowNs();
     report->failovers = st.failovers;
+    // A block that failed while publishing has no done time: its end stands for it.
+    auto done_of = [&](size_t b) { return std::max(st.done_ns[b], st.end_ns[b]); };
     report->blocks.resize(plan_.blocks.size());
     for (size_t b = 0; b < plan_.blocks.size(); ++b) {
       BlockRecord& r = report->blocks[b];
@@ -669,12 +671,12 @@ Result<std::vector<Tensor>> Executor::Run(const std::vector<Tensor>& inputs, con
       r.processor = lane >= 0 ? lanes_[static_cast<size_t>(lane)]->backend->info().name : "";
       r.start_ns = st.start_ns[b];
       r.end_ns = st.end_ns[b];
-      r.done_ns = std::max(st.done_ns[b], st.end_ns[b]);
+      r.done_ns = done_of(b);
       r.transfer_ns = st.transfer_ns[b];
       r.ready_ns = run_start;
       for (ValueId v : plan_.blocks[b].inputs) {
         const int p = producer_block_[static_cast<size_t>(v)];
-        if (p >= 0) r.ready_ns = std::max(r.ready_ns, std::max(st.done_ns[static_cast<size_t>(p)], st.end_ns[static_cast<size_t>(p)]));
+        if (p >= 0) r.ready_ns = std::max(r.ready_ns, done_of(static_cast<size_t>(p)));
       }
       r.failed_over = st.failed_over[b] != 0;
       r.failure = st.failure[b].ok() ? "" : st.failure[b].message();
