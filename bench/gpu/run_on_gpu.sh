@@ -11,15 +11,8 @@ TAR=$1
 OUT=$2
 MODELS=${3:-lenet5,deepear,svhn_cnn,squeezenet1_1,mobilenet_v2,resnet18,googlenet,alexnet,vgg16}
 ROUNDS=${4:-3}
-mkdir -p "$OUT" /tmp/dx
-tar -xJf "$TAR" -C /tmp/dx
-B=/tmp/dx/gpu_bundle
-libs=""
-for l in libcudnn.so.9 libcublas.so.13 libcublasLt.so.13 libcudart.so.13; do
-  p=$(find /usr/local/cuda/lib64 /usr/local/cuda/ /usr/lib /opt -name "$l" 2>/dev/null | head -1)
-  [ -n "$p" ] && libs="$libs:$(dirname "$p")"
-done
-export LD_LIBRARY_PATH="$B/lib$libs"
+mkdir -p "$OUT"
+. bench/gpu/unpack_bundle.sh "$TAR"
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 # The tests find models/ through the source path compiled in (/work/main).
 [ -e /work/main ] || { mkdir -p /work && ln -s "$PWD" /work/main; }

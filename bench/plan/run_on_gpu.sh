@@ -8,15 +8,8 @@
 set -u
 TAR=$1
 OUT=$2
-mkdir -p "$OUT" /tmp/dx
-tar -xJf "$TAR" -C /tmp/dx
-B=/tmp/dx/gpu_bundle
-libs=""
-for l in libcudnn.so.9 libcublas.so.13 libcublasLt.so.13 libcudart.so.13; do
-  p=$(find /usr/local/cuda/lib64 /usr/local/cuda/ /usr/lib /opt -name "$l" 2>/dev/null | head -1)
-  [ -n "$p" ] && libs="$libs:$(dirname "$p")"
-done
-export LD_LIBRARY_PATH="$B/lib$libs"
+mkdir -p "$OUT"
+. bench/gpu/unpack_bundle.sh "$TAR"
 mkdir -p /etc/OpenCL/vendors && echo /usr/lib/libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
 mkdir -p bench/zoo
 env -u LD_LIBRARY_PATH python3 - <<'PY' 2>&1 | grep -v Warning | tail -5
