@@ -140,26 +140,32 @@ void SetLimits(std::mt19937& rng, PlanProblem& pb, bool splits) {
 
 double Rel(double a, double b) { return std::abs(a - b) / std::max({std::abs(a), std::abs(b), 1e-12}); }
 
-TEST(PlanSolvers, ChainDpEqualsBruteForceOnRandomChains) {
-  std::mt19937 rng(7);
-  int compared = 0, infeasible = 0;
-  for (int trial = 0; trial < 150; ++trial) {
+// The chain DP against brute force on `trials` random chains (with measured-style boundary costs when asked):
+// the same objective, the same infeasibility, a feasible unthinned plan and a Pareto frontier. Returns how many
+// were compared; `infeasible` counts the rest.
+int DpMatchesBruteForce(uint32_t seed, int trials, bool boundary_costs, int* infeasible) {
+  std::mt19937 rng(seed);
+  int compared = 0;
+  for (int trial = 0; trial < trials; ++trial) {
     RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .memory_limits = trial % 3 == 0};
     PlanProblem pb = RandomProblem(rng, spec);
+    if (boundary_costs) AddBoundaryCosts(rng, pb);
     pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
     SetLimits(rng, pb, true);
     auto brute = SolveBruteForce(pb);
     auto dp = SolveChainDp(pb);
-    ASSERT_EQ(brute.ok(), dp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / dp "
+    EXPECT_EQ(brute.ok(), dp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / dp "
                                    << dp.status().ToString();
+    if (brute.ok() != dp.ok()) return compared;
     if (!brute.ok()) {
-      ++infeasible;
+      ++*infeasible;
       EXPECT_EQ(brute.status().code(), StatusCode::kFailedPrecondition);
       EXPECT_EQ(dp.status().code(), StatusCode::kFailedPrecondition);
       continue;
     }
     ++compared;
-    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, dp->eval)), 1e-9) << "trial " << trial;
+    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, dp->eval)), 1e-9)
+        << "trial " << trial << " brute " << ObjectiveValue(pb, brute->eval) << " dp " << ObjectiveValue(pb, dp->eval);
     EXPECT_TRUE(dp->eval.feasible) << dp->eval.violated;
     EXPECT_FALSE(dp->thinned);
     // The frontier is Pareto: latency up, energy down.
@@ -168,30 +174,21 @@ TEST(PlanSolvers, ChainDpEqualsBruteForceOnRandomChains) {
       EXPECT_LT(dp->frontier[i].energy_mj, dp->frontier[i - 1].energy_mj);
     }
   }
+  return compared;
+}
+
+TEST(PlanSolvers, ChainDpEqualsBruteForceOnRandomChains) {
+  int infeasible = 0;
+  const int compared = DpMatchesBruteForce(7, 150, false, &infeasible);
   EXPECT_GT(compared, 100);
   std::cout << "compared " << compared << " chains, " << infeasible << " infeasible\n";
 }
 
 TEST(PlanSolvers, ChainDpEqualsBruteForceWithBoundaryCosts) {
-  std::mt19937 rng(11);
-  int compared = 0;
-  for (int trial = 0; trial < 120; ++trial) {
-    RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .memory_limits = trial % 3 == 0};
-    PlanProblem pb = RandomProblem(rng, spec);
-    AddBoundaryCosts(rng, pb);
-    pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
-    SetLimits(rng, pb, true);
-    auto brute = SolveBruteForce(pb);
-    auto dp = SolveChainDp(pb);
-    ASSERT_EQ(brute.ok(), dp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / dp "
-                                   << dp.status().ToString();
-    if (!brute.ok()) continue;
-    ++compared;
-    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, dp->eval)), 1e-9)
-        << "trial " << trial << " brute " << ObjectiveValue(pb, brute->eval) << " dp " << ObjectiveValue(pb, dp->eval);
-  }
-  EXPECT_GT(compared, 80);
+  int infeasible = 0;
+  EXPECT_GT(DpMatchesBruteForce(11, 120, true, &infeasible), 80);
 }
+
 
 TEST(PlanSolvers, BoundaryCostsChargeOnlyWhereBlocksChange) {
   PlanProblem pb;
@@ -225,20 +222,23 @@ TEST(PlanSolvers, ChainDpFrontierEqualsBruteForceFrontier) {
   }
 }
 
-TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDags) {
-  if (!MilpAvailable()) GTEST_SKIP() << "built without GLPK";
-  std::mt19937 rng(3);
+// The MILP against brute force on `trials` random DAGs (no splits; with measured-style boundary costs when asked):
+// the same objective, no gap left, a feasible plan. Returns how many were compared.
+int MilpMatchesBruteForce(uint32_t seed, int trials, bool boundary_costs) {
+  std::mt19937 rng(seed);
   int compared = 0;
-  for (int trial = 0; trial < 60; ++trial) {
+  for (int trial = 0; trial < trials; ++trial) {
     RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .chain = false,
                     .variants = 2, .splittable = false, .memory_limits = trial % 3 == 0};
     PlanProblem pb = RandomProblem(rng, spec);
+    if (boundary_costs) AddBoundaryCosts(rng, pb);
     pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
     SetLimits(rng, pb, false);
     auto brute = SolveBruteForce(pb, {.splits = false});
     auto milp = SolveMilp(pb, {.time_limit_s = 20});
-    ASSERT_EQ(brute.ok(), milp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / milp "
+    EXPECT_EQ(brute.ok(), milp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / milp "
                                      << milp.status().ToString();
+    if (brute.ok() != milp.ok()) return compared;
     if (!brute.ok()) continue;
     ++compared;
     EXPECT_EQ(milp->gap, 0);
@@ -247,31 +247,17 @@ TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDags) {
         << ObjectiveValue(pb, milp->eval);
     EXPECT_TRUE(milp->eval.feasible) << milp->eval.violated;
   }
-  EXPECT_GT(compared, 40);
+  return compared;
+}
+
+TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDags) {
+  if (!MilpAvailable()) GTEST_SKIP() << "built without GLPK";
+  EXPECT_GT(MilpMatchesBruteForce(3, 60, false), 40);
 }
 
 TEST(PlanSolvers, MilpEqualsBruteForceOnRandomDagsWithBoundaryCosts) {
   if (!MilpAvailable()) GTEST_SKIP() << "built without GLPK";
-  std::mt19937 rng(13);
-  int compared = 0;
-  for (int trial = 0; trial < 40; ++trial) {
-    RandomSpec spec{.internal_tasks = 2 + trial % 3, .procs = 2 + trial % 2, .chain = false,
-                    .variants = 2, .splittable = false, .memory_limits = trial % 3 == 0};
-    PlanProblem pb = RandomProblem(rng, spec);
-    AddBoundaryCosts(rng, pb);
-    pb.objective = trial % 4 == 0 ? PlanObjective::kLatency : PlanObjective::kEnergy;
-    SetLimits(rng, pb, false);
-    auto brute = SolveBruteForce(pb, {.splits = false});
-    auto milp = SolveMilp(pb, {.time_limit_s = 20});
-    ASSERT_EQ(brute.ok(), milp.ok()) << "trial " << trial << ": brute " << brute.status().ToString() << " / milp "
-                                     << milp.status().ToString();
-    if (!brute.ok()) continue;
-    ++compared;
-    EXPECT_LT(Rel(ObjectiveValue(pb, brute->eval), ObjectiveValue(pb, milp->eval)), 1e-4)
-        << "trial " << trial << " brute " << ObjectiveValue(pb, brute->eval) << " milp "
-        << ObjectiveValue(pb, milp->eval);
-  }
-  EXPECT_GT(compared, 25);
+  EXPECT_GT(MilpMatchesBruteForce(13, 40, true), 25);
 }
 
 TEST(PlanSolvers, MilpOnAChainEqualsDpWithoutSplits) {
