@@ -24,6 +24,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,39 @@ struct Link {
   double TransferMs(double bytes) const { return bytes * 8 / (mbps.load() * 1e6) * 1e3; }
 };
 
+// This thread's scheduler accounting (/proc/thread-self/schedstat): ns on a CPU, ns waiting on a run queue.
+struct SchedStat {
+  int64_t run_ns = 0, wait_ns = 0;
+};
+SchedStat ThreadSchedStat() {
+  SchedStat s;
+  std::ifstream f("/proc/thread-self/schedstat");
+  f >> s.run_ns >> s.wait_ns;
+  return s;
+}
+
+// Steal time of one CPU so far (/proc/stat, USER_HZ ticks): time the hypervisor gave this vCPU's host thread to
+// others. The experiment's two "machines" are two vCPUs of one VM, so this is how a diagnosis tells the host's
+// interference from the trace's own.
+int64_t StealTicks(int cpu) {
+  std::ifstream f("/proc/stat");
+  std::string line, want = "cpu" + std::to_string(cpu) + " ";
+  while (std::getline(f, line))
+    if (line.rfind(want, 0) == 0) {
+      std::istringstream in(line.substr(want.size()));
+      int64_t v = 0;
+      for (int i = 0; i < 8 && (in >> v); ++i) {
+      }
+      return v;  // the 8th field: steal
+    }
+  return 0;
+}
+
+// What the edge server did for the last request: compute wall time, and of it the time its thread ran and waited.
+struct EdgeRequestStats {
+  std::atomic<double> compute_ms{0}, run_ms{0}, wait_ms{0};
+};
+
 int64_t Bytes(const std::vector<Tensor>& ts) {
   int64_t b = 0;
   for (const Tensor& t : ts) b += static_cast<int64_t>(t.size_bytes());
@@ -68,8 +102,9 @@ int64_t Bytes(const std::vector<Tensor>& ts) {
 // Like the real remote backend it reports one timing per request.
 class EdgeBackend final : public Backend {
  public:
-  EdgeBackend(std::shared_ptr<Backend> server, std::shared_ptr<Link> link, SystemMonitor* monitor)
-      : server_(std::move(server)), link_(std::move(link)), monitor_(monitor) {
+  EdgeBackend(std::shared_ptr<Backend> server, std::shared_ptr<Link> link, SystemMonitor* monitor,
+              EdgeRequestStats* last)
+      : server_(std::move(server)), link_(std::move(link)), monitor_(monitor), last_(last) {
     info_ = server_->info();
     info_.name = "edge";
     info_.kind = "remote";
@@ -78,13 +113,14 @@ class EdgeBackend final : public Backend {
   Status Supports(const Graph& g, const Node& n) const override { return server_->Supports(g, n); }
   Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) override {
     DX_ASSIGN_OR_RETURN(auto exe, server_->Prepare(graph, block));
-    return std::unique_ptr<Executable>(new Exe(std::move(exe), link_, monitor_, block.nodes.empty() ? -1 : block.nodes[0]));
+    return std::unique_ptr<Executable>(new Exe(std::move(exe), link_, monitor_, last_, block.nodes.empty() ? -1 : block.nodes[0]));
   }
   // Tensors stay host tensors; the link cost is paid in Run.
  private:
   struct Exe final : Executable {
-    Exe(std::unique_ptr<Executable> e, std::shared_ptr<Link> l, SystemMonitor* m, NodeId first)
-        : inner(std::move(e)), link(std::move(l)), monitor(m), first(first) {}
+    Exe(std::unique_ptr<Executable> e, std::shared_ptr<Link> l, SystemMonitor* m, EdgeRequestStats* last,
+        NodeId first)
+        : inner(std::move(e)), link(std::move(l)), monitor(m), last(last), first(first) {}
     Status Run(const std::vector<Tensor>& in, std::vector<Tensor>& out, const RunOptions& options) override {
       // The request's waiting (network) and compute belong to the server side: the calling thread moves to the
       // server's core for it, so that its wake-ups do not queue behind the device core's load.
@@ -99,9 +135,16 @@ class EdgeBackend final : public Backend {
       } restore{old_mask};
       const int64_t t0 = SteadyNowNs();
       SleepMs(link->rtt_ms.load() + link->TransferMs(static_cast<double>(Bytes(in))));
+      const SchedStat s0 = ThreadSchedStat();
       const int64_t sent = SteadyNowNs();
       DX_RETURN_IF_ERROR(inner->Run(in, out, {}));
       const int64_t computed = SteadyNowNs();
+      const SchedStat s1 = ThreadSchedStat();
+      if (last) {
+        last->compute_ms = (computed - sent) / 1e6;
+        last->run_ms = (s1.run_ns - s0.run_ns) / 1e6;
+        last->wait_ms = (s1.wait_ns - s0.wait_ns) / 1e6;
+      }
       SleepMs(link->TransferMs(static_cast<double>(Bytes(out))));
       const int64_t t1 = SteadyNowNs();
       // What the device observes of the network: the request's time less the server's compute.
@@ -112,11 +155,13 @@ class EdgeBackend final : public Backend {
     std::unique_ptr<Executable> inner;
     std::shared_ptr<Link> link;
     SystemMonitor* monitor;
+    EdgeRequestStats* last;
     NodeId first;
   };
   std::shared_ptr<Backend> server_;
   std::shared_ptr<Link> link_;
   SystemMonitor* monitor_;
+  EdgeRequestStats* last_;
   ProcessorInfo info_;
 };
 
@@ -187,6 +232,10 @@ struct Record {
   bool memory_ok;
   std::string processors;
   std::string key;  // adaptive: the condition bucket planned for
+  // Diagnostics: the edge server's compute for this inference (wall, on-CPU, run-queue wait; -1: no edge request)
+  // and the steal ticks of the device's and the edge's vCPU during it.
+  double edge_compute_ms = -1, edge_run_ms = -1, edge_wait_ms = -1;
+  int64_t steal_device = 0, steal_edge = 0;
 };
 
 // Modelled energy of one inference from its block records: device CPU active for local blocks, radio active for
@@ -276,7 +325,8 @@ int main(int argc, char** argv) {
   SystemMonitor system(monitor_options);
   auto local = std::make_shared<CpuBackend>(CpuBackendOptions{"local", 1, {0}});
   auto server = std::make_shared<CpuBackend>(CpuBackendOptions{"edge-server", 1, {1}});
-  auto edge = std::make_shared<EdgeBackend>(server, link, &system);
+  EdgeRequestStats edge_stats;
+  auto edge = std::make_shared<EdgeBackend>(server, link, &system, &edge_stats);
   std::vector<std::shared_ptr<Backend>> backends = {local, edge};
 
   auto base = LocalPlannerInputs(graph, backends, inputs, 5);
@@ -384,10 +434,14 @@ int main(int argc, char** argv) {
       const auto mem_bytes = static_cast<int64_t>(p.mem_mb * 1e6);
       if (monitor.mem_limit_bytes.exchange(mem_bytes) != mem_bytes) on_memory_event();
       for (int i = 0; i < p.inferences; ++i) {
+        edge_stats.compute_ms = edge_stats.run_ms = edge_stats.wait_ms = -1;
+        const int64_t steal0 = StealTicks(0), steal1 = StealTicks(1);
         DX_ASSIGN_OR_RETURN(RunReport report, infer());
         auto [local_mb, procs] = plan_info();
         mode.records.push_back({p.name, (report.end_ns - report.start_ns) / 1e6, EnergyMj(report),
-                                local_mb <= p.mem_mb, procs, key_of()});
+                                local_mb <= p.mem_mb, procs, key_of(), edge_stats.compute_ms.load(),
+                                edge_stats.run_ms.load(), edge_stats.wait_ms.load(), StealTicks(0) - steal0,
+                                StealTicks(1) - steal1});
       }
     }
     load.Set(0);
@@ -406,7 +460,11 @@ int main(int argc, char** argv) {
     auto session = AdaptiveSession::Create(graph, backends, planner, background, options);
     if (!session.ok()) return fail(session.status());
     AdaptiveRunInfo info;
-    key_of = [&] { return info.key + (info.plan && !info.plan->meets_limits ? " (no plan meets the limits)" : ""); };
+    key_of = [&] {
+      return info.key + (info.plan && !info.plan->meets_limits ? " (no plan meets the limits)" : "") +
+             (info.replanned ? " [re-planned " + std::to_string(info.replan_ms).substr(0, 4) + " ms]" : "") +
+             (info.prepared ? " [executor prepared]" : "") + (info.switched ? " [switched]" : "");
+    };
     auto mode = run_trace(
         "deepx-adaptive",
         [&]() -> Result<RunReport> {
@@ -501,9 +559,15 @@ int main(int argc, char** argv) {
                {"energy_mj_per_inference", energy / n},
                {"within_limits_by_phase", per_phase},
                {"latency_ms", json::array()},
+               // per inference: [edge compute ms, its on-CPU ms, its run-queue wait ms, steal ticks device vCPU,
+               // steal ticks edge vCPU]
+               {"diagnostics", json::array()},
                {"processors", json::array()}};
+    auto r3 = [](double v) { return std::round(v * 1000) / 1000; };
     for (const Record& r : m.records) {
-      jm["latency_ms"].push_back(std::round(r.latency_ms * 1000) / 1000);
+      jm["latency_ms"].push_back(r3(r.latency_ms));
+      jm["diagnostics"].push_back({r3(r.edge_compute_ms), r3(r.edge_run_ms), r3(r.edge_wait_ms), r.steal_device,
+                                   r.steal_edge});
       jm["processors"].push_back(r.processors);
       if (!r.key.empty()) jm["keys"].push_back(r.key);
     }
@@ -511,6 +575,8 @@ int main(int argc, char** argv) {
       jm["replans"] = m.stats.replans;
       jm["switches"] = m.stats.switches;
       jm["cache_hits"] = m.stats.cache_hits;
+      jm["executors_prepared"] = m.stats.executors_prepared;
+      jm["executors_released"] = m.stats.executors_released;
       jm["replan_ms"] = m.stats.replan_ms;
       jm["plan_ms"] = m.stats.plan_ms;
     }
@@ -520,8 +586,9 @@ int main(int argc, char** argv) {
   }
   for (const Mode& m : modes)
     if (m.name == "deepx-adaptive") {
-      std::printf("re-plans %lld, switches %lld, cache hits %lld; re-plan ms:", static_cast<long long>(m.stats.replans),
-                  static_cast<long long>(m.stats.switches), static_cast<long long>(m.stats.cache_hits));
+      std::printf("re-plans %lld, switches %lld, cache hits %lld, executors prepared %lld; re-plan ms:",
+                  static_cast<long long>(m.stats.replans), static_cast<long long>(m.stats.switches),
+                  static_cast<long long>(m.stats.cache_hits), static_cast<long long>(m.stats.executors_prepared));
       for (double ms : m.stats.replan_ms) std::printf(" %.2f", ms);
       std::printf("\nof which planner ms:");
       for (double ms : m.stats.plan_ms) std::printf(" %.2f", ms);

@@ -390,7 +390,11 @@ PlannerFn MakeDadPlanner(PlannerInputs base) {
     PlanReport& report = *planned;
     PlannedGraph out;
     out.meets_limits = !relaxed;
-    out.graph = report.graph ? std::shared_ptr<const Graph>(report.graph) : graph;
+    // Without intra-layer splits the report's graph is a copy of the input (same node ids): keep the input's, so
+    // that plans for different conditions that run the same blocks are recognised as the same execution (the
+    // adaptive session shares their executor).
+    const bool split = report.graph && report.graph->nodes.size() != graph->nodes.size();
+    out.graph = split ? std::shared_ptr<const Graph>(report.graph) : graph;
     out.plan = std::move(report.plan);
     for (const ProcessorSpec& p : in.processors) out.processors.push_back(p.name);
     for (const BlockReport& b : report.blocks) out.predicted_block_ms.push_back(b.latency_ms + b.transfer_in_ms);

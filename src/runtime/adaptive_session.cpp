@@ -100,14 +100,9 @@ Result<AdaptiveSession::CachedPlan*> AdaptiveSession::PlanFor(const ConditionKey
   DX_ASSIGN_OR_RETURN(PlannedGraph planned, planner_(graph_, c));
   const int64_t t1 = SteadyNowNs();
   if (!planned.graph) planned.graph = graph_;
-  std::vector<std::shared_ptr<Backend>> backends;
-  for (const std::string& name : planned.processors) {
-    auto b = backends_.find(name);
-    if (b == backends_.end()) return NotFound("the planner chose processor '" + name + "', which the session has not");
-    backends.push_back(b->second);
-  }
-  DX_ASSIGN_OR_RETURN(auto executor, Executor::Create(planned.graph, planned.plan, backends, options_.executor));
-  const int64_t t2 = SteadyNowNs();
+  for (const std::string& name : planned.processors)
+    if (backends_.find(name) == backends_.end())
+      return NotFound("the planner chose processor '" + name + "', which the session has not");
   if (cache_.size() >= options_.max_cached_plans) {  // drop the least recently used plan (never the current one)
     auto lru = cache_.end();
     for (auto i = cache_.begin(); i != cache_.end(); ++i)
@@ -116,7 +111,9 @@ Result<AdaptiveSession::CachedPlan*> AdaptiveSession::PlanFor(const ConditionKey
   }
   CachedPlan& entry = cache_[key];
   entry.planned = std::move(planned);
-  entry.executor = std::move(executor);
+  entry.executor = nullptr;
+  DX_RETURN_IF_ERROR(EnsureExecutor(entry, info));
+  const int64_t t2 = SteadyNowNs();
   ++stats_.replans;
   stats_.replan_ms.push_back((t2 - t0) / 1e6);
   stats_.plan_ms.push_back((t1 - t0) / 1e6);
@@ -126,6 +123,51 @@ Result<AdaptiveSession::CachedPlan*> AdaptiveSession::PlanFor(const ConditionKey
     info->plan_ms = (t1 - t0) / 1e6;
   }
   return &entry;
+}
+
+namespace {
+
+// Two plans run the same way: the same graph, and the same nodes in the same blocks on the same processors.
+bool SameExecution(const PlannedGraph& a, const PlannedGraph& b) {
+  if (a.graph != b.graph || a.plan.blocks.size() != b.plan.blocks.size()) return false;
+  for (size_t i = 0; i < a.plan.blocks.size(); ++i) {
+    const Block& x = a.plan.blocks[i];
+    const Block& y = b.plan.blocks[i];
+    if (x.nodes != y.nodes || a.processors[static_cast<size_t>(x.backend)] != b.processors[static_cast<size_t>(y.backend)])
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status AdaptiveSession::EnsureExecutor(CachedPlan& plan, AdaptiveRunInfo* info) {
+  if (plan.executor) return Status::Ok();
+  for (auto& [key, other] : cache_)
+    if (&other != &plan && other.executor && SameExecution(other.planned, plan.planned)) {
+      plan.executor = other.executor;
+      return Status::Ok();
+    }
+  std::vector<std::shared_ptr<Backend>> backends;
+  for (const std::string& name : plan.planned.processors) {
+    auto b = backends_.find(name);
+    if (b == backends_.end()) return NotFound("the planner chose processor '" + name + "', which the session has not");
+    backends.push_back(b->second);
+  }
+  DX_ASSIGN_OR_RETURN(auto executor,
+                      Executor::Create(plan.planned.graph, plan.planned.plan, backends, options_.executor));
+  plan.executor = std::move(executor);
+  ++stats_.executors_prepared;
+  if (info) info->prepared = true;
+  return Status::Ok();
+}
+
+void AdaptiveSession::ReleaseExecutorsExcept(const CachedPlan& keep) {
+  for (auto& [key, plan] : cache_)
+    if (plan.executor && plan.executor != keep.executor) {
+      if (plan.executor.use_count() == 1) ++stats_.executors_released;
+      plan.executor.reset();
+    }
 }
 
 Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inputs, AdaptiveRunInfo* info,
@@ -177,8 +219,11 @@ Result<std::vector<Tensor>> AdaptiveSession::Run(const std::vector<Tensor>& inpu
       change = pending_count_ >= options_.hold_samples || (late_ && fresh);
     }
     if (change) {
+      const bool less_memory = have_current_ && key.mem >= 0 && key.mem < current_.mem;
       DX_ASSIGN_OR_RETURN(CachedPlan * plan, PlanFor(key, c, info));
-      if (have_current_ && plan != current_plan_) {
+      DX_RETURN_IF_ERROR(EnsureExecutor(*plan, info));  // a cached plan whose executor was released
+      if (less_memory) ReleaseExecutorsExcept(*plan);
+      if (have_current_ && plan->executor != current_plan_->executor) {
         ++stats_.switches;
         info->switched = true;
       }

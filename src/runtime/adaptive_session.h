@@ -11,6 +11,13 @@
 // (a dead processor must not wait, and the executor's failover has already saved the request that found it dead; a
 // plan that no longer fits in memory must not wait either). Plans are cached per key,
 // so steady state, and any return to a condition seen before, costs only a map lookup per sample.
+//
+// Preparing an executor (kernels, packed weights on every processor of the plan) costs far more than planning
+// (SqueezeNet over a CPU core and an edge server: 5-9 ms vs 0.5 ms), and a new key often plans what an existing
+// executor already runs (a CPU-load spike that leaves the edge plan best). Executors are therefore shared by every
+// key whose plan is the same (same graph, same blocks on the same processors); a switch to such a plan pays only the
+// planner. When free memory drops, the executors of plans not in use are released (their packed weights are what
+// the drop asks back) and prepared again if their plan is chosen later.
 #pragma once
 
 #include <cstdint>
@@ -85,8 +92,9 @@ struct ConditionKey {
 struct AdaptiveRunInfo {
   bool sampled = false;          // the monitor was read before this run
   bool replanned = false;        // the planner ran for this run (a new key not in the cache)
-  bool switched = false;         // the plan differs from the previous run's (new key, cached or not)
-  double replan_ms = 0;          // planner + preparing the executor, when replanned
+  bool switched = false;         // the plan runs differently from the previous run's (new key, cached or not)
+  bool prepared = false;         // an executor was prepared for this run (no prepared one ran the same plan)
+  double replan_ms = 0;          // planner + preparing the executor (if one was), when replanned
   double plan_ms = 0;            // of which the planner
   std::string key;               // ConditionKey::ToString of the plan used
   const PlannedGraph* plan = nullptr;  // valid until the session drops it from its cache
@@ -95,6 +103,8 @@ struct AdaptiveRunInfo {
 
 struct AdaptiveStats {
   int64_t runs = 0, samples = 0, replans = 0, switches = 0, cache_hits = 0;
+  int64_t executors_prepared = 0;  // executors made (a re-plan to a plan already prepared shares its executor)
+  int64_t executors_released = 0;  // executors dropped on a free-memory drop
   std::vector<double> replan_ms;  // every re-plan's time (planner + prepare)
   std::vector<double> plan_ms;    // of which the planner
 };
@@ -123,11 +133,15 @@ class AdaptiveSession {
  private:
   struct CachedPlan {
     PlannedGraph planned;
-    std::unique_ptr<Executor> executor;
+    std::shared_ptr<Executor> executor;  // shared by every cached plan that runs the same blocks; null: released
     int64_t last_used = 0;
   };
   AdaptiveSession() = default;
   Result<CachedPlan*> PlanFor(const ConditionKey& key, const Conditions& c, AdaptiveRunInfo* info);
+  // Gives `plan` an executor: one a cached plan with the same blocks already has, or a new one.
+  Status EnsureExecutor(CachedPlan& plan, AdaptiveRunInfo* info);
+  // Releases the executors no plan but `keep` uses (free memory dropped).
+  void ReleaseExecutorsExcept(const CachedPlan& keep);
 
   std::shared_ptr<const Graph> graph_;
   std::map<std::string, std::shared_ptr<Backend>> backends_;

@@ -49,8 +49,10 @@ BackgroundMonitor::BackgroundMonitor(std::shared_ptr<ResourceMonitor> inner, dou
   thread_ = std::thread([this, interval_ms] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      cv_.wait_for(lock, std::chrono::microseconds(static_cast<int64_t>(interval_ms * 1000)));
+      cv_.wait_for(lock, std::chrono::microseconds(static_cast<int64_t>(interval_ms * 1000)),
+                   [this] { return stop_ || wake_; });
       if (stop_) break;
+      wake_ = false;
       lock.unlock();
       Result<Conditions> c = inner_->Sample();
       lock.lock();
@@ -71,6 +73,14 @@ BackgroundMonitor::~BackgroundMonitor() {
 Result<Conditions> BackgroundMonitor::Sample() {
   std::lock_guard<std::mutex> lock(mu_);
   return latest_;
+}
+
+void BackgroundMonitor::Refresh() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
 }
 
 void BackgroundMonitor::SampleNow() {

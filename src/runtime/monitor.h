@@ -52,8 +52,10 @@ class ResourceMonitor {
   virtual ~ResourceMonitor() = default;
   // Conditions now. Cheap enough to call between inferences (a few small file reads).
   virtual Result<Conditions> Sample() = 0;
-  // Makes the next Sample() current where it would otherwise return a cached reading (BackgroundMonitor). The
-  // adaptive session calls it after a run that took far longer than its plan predicted.
+  // Asks for a fresh reading where Sample() would otherwise return a cached one (BackgroundMonitor), without
+  // waiting for it: a reading may take milliseconds (the contention probe on a loaded core took 25-45 ms in the
+  // adaptation trace's CPU spike), which the inference that asks must not pay. The adaptive session calls it after
+  // a run that took far longer than its plan predicted; the runs after it see the new reading.
   virtual void Refresh() {}
 };
 
@@ -103,13 +105,15 @@ class BackgroundMonitor final : public ResourceMonitor {
   // pressure notification — Linux PSI triggers, cgroup memory.events, Android onTrimMemory — or a network change
   // callback), so that the next inference already plans for them instead of waiting for the next interval.
   void SampleNow();
-  void Refresh() override { SampleNow(); }
+  // Wakes the background thread to sample now; returns at once.
+  void Refresh() override;
 
  private:
   std::shared_ptr<ResourceMonitor> inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool wake_ = false;  // Refresh asked for a sample before the interval ends
   Result<Conditions> latest_ = Conditions();
   std::thread thread_;
 };

@@ -182,6 +182,71 @@ TEST(AdaptiveSession, ReplansAfterHoldSamplesAndReusesCachedPlans) {
   EXPECT_EQ(f.session->stats().switches, 2);
 }
 
+TEST(AdaptiveSession, KeysWithTheSamePlanShareOneExecutor) {
+  AdaptiveOptions options;
+  options.hold_samples = 3;
+  Fixture f(options);
+  f.Load(0.1);
+  AdaptiveRunInfo info;
+  EXPECT_EQ(f.Run(&info), "fast");
+  EXPECT_TRUE(info.prepared);
+  // Another load bucket whose plan is the same: the planner runs, the executor is the one already prepared.
+  f.Load(0.3);
+  f.Run();
+  f.Run();
+  EXPECT_EQ(f.Run(&info), "fast");
+  EXPECT_TRUE(info.replanned);
+  EXPECT_FALSE(info.prepared);
+  EXPECT_FALSE(info.switched);  // same execution: not a switch
+  EXPECT_EQ(f.planner.calls, 2);
+  EXPECT_EQ(f.session->stats().executors_prepared, 1);
+  EXPECT_EQ(f.session->stats().switches, 0);
+  // A plan that differs gets its own.
+  f.Load(0.9);
+  f.Run();
+  f.Run();
+  EXPECT_EQ(f.Run(&info), "slow");
+  EXPECT_TRUE(info.prepared);
+  EXPECT_TRUE(info.switched);
+  EXPECT_EQ(f.session->stats().executors_prepared, 2);
+}
+
+TEST(AdaptiveSession, LessFreeMemoryReleasesIdleExecutors) {
+  AdaptiveOptions options;
+  options.hold_samples = 3;
+  Fixture f(options);
+  auto set = [&](double load, double mem_mb) {
+    f.monitor->Update([&](Conditions& c) {
+      c.cpu_load = load;
+      c.mem_available_bytes = static_cast<int64_t>(mem_mb * (1 << 20));
+    });
+  };
+  set(0.1, 8192);
+  EXPECT_EQ(f.Run(), "fast");
+  set(0.9, 8192);
+  f.Run();
+  f.Run();
+  EXPECT_EQ(f.Run(), "slow");
+  EXPECT_EQ(f.session->stats().executors_prepared, 2);
+  // Free memory drops: switch at once (same plan, same executor) and release the idle "fast" executor.
+  set(0.9, 300);
+  AdaptiveRunInfo info;
+  EXPECT_EQ(f.Run(&info), "slow");
+  EXPECT_TRUE(info.replanned);
+  EXPECT_FALSE(info.prepared);
+  EXPECT_EQ(f.session->stats().executors_released, 1);
+  // Back to the first conditions: the cached plan returns without the planner, its executor prepared again.
+  set(0.1, 8192);
+  f.Run();
+  f.Run();
+  EXPECT_EQ(f.Run(&info), "fast");
+  EXPECT_FALSE(info.replanned);
+  EXPECT_TRUE(info.prepared);
+  EXPECT_TRUE(info.switched);
+  EXPECT_EQ(f.session->stats().executors_prepared, 3);
+  EXPECT_EQ(f.planner.calls, 3);
+}
+
 TEST(AdaptiveSession, LateRunsSkipTheHoldOnTheNextNewKey) {
   AdaptiveOptions options;
   options.hold_samples = 3;

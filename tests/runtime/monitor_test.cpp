@@ -2,8 +2,10 @@
 // request timings.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "runtime/monitor.h"
@@ -205,6 +207,43 @@ TEST(ResourceMonitor, BackgroundMonitorReturnsTheLatestSampleAtOnce) {
   for (int i = 0; i < 2000 && background.Sample()->cpu_load != 0.7; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(background.Sample()->cpu_load, 0.7);
+}
+
+// A monitor whose samples block until the test opens the gate (armed after construction).
+class GatedMonitor final : public ResourceMonitor {
+ public:
+  Result<Conditions> Sample() override {
+    std::unique_lock<std::mutex> lock(mu);
+    ++started;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !armed || open; });
+    Conditions c;
+    c.cpu_load = started * 0.1;
+    return c;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool armed = false, open = false;
+  int started = 0;
+};
+
+TEST(ResourceMonitor, BackgroundRefreshSamplesOnItsOwnThreadWithoutWaiting) {
+  auto gated = std::make_shared<GatedMonitor>();
+  BackgroundMonitor background(gated, 1e7);  // the interval never ends within the test
+  EXPECT_NEAR(background.Sample()->cpu_load, 0.1, 1e-9);
+  {
+    std::lock_guard<std::mutex> lock(gated->mu);
+    gated->armed = true;
+  }
+  background.Refresh();  // returns although the sample it asked for cannot finish yet
+  std::unique_lock<std::mutex> lock(gated->mu);
+  ASSERT_TRUE(gated->cv.wait_for(lock, std::chrono::seconds(10), [&] { return gated->started == 2; }));
+  gated->open = true;
+  gated->cv.notify_all();
+  lock.unlock();
+  for (int i = 0; i < 10000 && background.Sample()->cpu_load < 0.15; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_NEAR(background.Sample()->cpu_load, 0.2, 1e-9);
 }
 
 TEST(ResourceMonitor, RealMachineSampleIsSane) {
