@@ -206,14 +206,15 @@ class LoadInjector {
 class BenchMonitor final : public ResourceMonitor {
  public:
   explicit BenchMonitor(SystemMonitor* system) : system_(system) {}
-  Result<Conditions> Sample() override {
-    DX_ASSIGN_OR_RETURN(Conditions c, system_->Sample());
-    c.mem_available_bytes = mem_limit_bytes.load();
-    return c;
-  }
+  Result<Conditions> Sample() override { return WithMemory(system_->Sample()); }
+  Result<Conditions> SampleQuick() override { return WithMemory(system_->SampleQuick()); }
   std::atomic<int64_t> mem_limit_bytes{int64_t{4} << 30};
 
  private:
+  Result<Conditions> WithMemory(Result<Conditions> c) {
+    if (c.ok()) c->mem_available_bytes = mem_limit_bytes.load();
+    return c;
+  }
   SystemMonitor* system_;
 };
 

@@ -76,8 +76,10 @@ Result<Conditions> BackgroundMonitor::Sample() {
 }
 
 void BackgroundMonitor::Refresh() {
+  Result<Conditions> quick = inner_->SampleQuick();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    latest_ = std::move(quick);
     wake_ = true;
   }
   cv_.notify_all();
@@ -274,21 +276,32 @@ void SystemMonitor::ProbeContention(Conditions& c) {
   c.cpu_contention = wall > 0 ? std::clamp(1.0 - static_cast<double>(cpu) / static_cast<double>(wall), 0.0, 1.0) : 0;
 }
 
-Result<Conditions> SystemMonitor::Sample() {
+Result<Conditions> SystemMonitor::Sample() { return Collect(true); }
+
+Result<Conditions> SystemMonitor::SampleQuick() { return Collect(false); }
+
+Result<Conditions> SystemMonitor::Collect(bool measure) {
   Conditions c;
   c.sampled_ns = SteadyNowNs();
   // The probe takes milliseconds on a loaded core: outside the lock, which RecordTransfer (called from inside
   // requests) also takes.
-  ProbeContention(c);
+  if (measure) ProbeContention(c);
   std::lock_guard<std::mutex> lock(mu_);
+  if (measure && c.cpu_contention >= 0) last_contention_ = c.cpu_contention;
+  if (!measure) c.cpu_contention = last_contention_;
   DX_RETURN_IF_ERROR(ReadCpu(c));
   DX_RETURN_IF_ERROR(ReadMemory(c));
   ReadPower(c);
   for (const auto& [name, link] : links_) c.links[name] = link->Get();
   for (const auto& [name, probe] : probes_) {
+    if (!measure) {
+      auto last = last_probed_.find(name);
+      if (last != last_probed_.end()) c.links[name] = last->second;
+      continue;
+    }
     Result<LinkConditions> link = probe();
     // A probe that fails means the link is down: unknown RTT, zero bandwidth.
-    c.links[name] = link.ok() ? *link : LinkConditions{-1, 0};
+    c.links[name] = last_probed_[name] = link.ok() ? *link : LinkConditions{-1, 0};
   }
   if (options_.health) c.unhealthy = options_.health->Unhealthy();
   return c;

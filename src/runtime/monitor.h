@@ -52,10 +52,14 @@ class ResourceMonitor {
   virtual ~ResourceMonitor() = default;
   // Conditions now. Cheap enough to call between inferences (a few small file reads).
   virtual Result<Conditions> Sample() = 0;
-  // Asks for a fresh reading where Sample() would otherwise return a cached one (BackgroundMonitor), without
-  // waiting for it: a reading may take milliseconds (the contention probe on a loaded core took 25-45 ms in the
-  // adaptation trace's CPU spike), which the inference that asks must not pay. The adaptive session calls it after
-  // a run that took far longer than its plan predicted; the runs after it see the new reading.
+  // Conditions without the measurements that take time (SystemMonitor: the contention probe and link probes keep
+  // their last readings; what requests recorded, the /proc and /sys reads are current). Microseconds.
+  virtual Result<Conditions> SampleQuick() { return Sample(); }
+  // Makes the next Sample() current where it would otherwise return a cached reading (BackgroundMonitor): at once
+  // from SampleQuick, and a full reading on the monitor's own thread soon after. A full reading may take
+  // milliseconds (the contention probe on a loaded core took 25-45 ms in the adaptation trace's CPU spike), which
+  // the inference that asks must not pay. The adaptive session calls it after a run that took far longer than its
+  // plan predicted: that run's own timings (a link that got slow) are the news.
   virtual void Refresh() {}
 };
 
@@ -105,8 +109,9 @@ class BackgroundMonitor final : public ResourceMonitor {
   // pressure notification — Linux PSI triggers, cgroup memory.events, Android onTrimMemory — or a network change
   // callback), so that the next inference already plans for them instead of waiting for the next interval.
   void SampleNow();
-  // Wakes the background thread to sample now; returns at once.
+  // latest = inner SampleQuick() now, and wakes the background thread for a full sample.
   void Refresh() override;
+  Result<Conditions> SampleQuick() override { return inner_->SampleQuick(); }
 
  private:
   std::shared_ptr<ResourceMonitor> inner_;
@@ -138,6 +143,7 @@ class SystemMonitor final : public ResourceMonitor {
  public:
   explicit SystemMonitor(SystemMonitorOptions options = {});
   Result<Conditions> Sample() override;
+  Result<Conditions> SampleQuick() override;
 
   // Network: a remote processor's request timings (bytes moved, seconds taken) as the remote backend sees them.
   void RecordTransfer(const std::string& processor, int64_t bytes, double seconds);
@@ -149,6 +155,7 @@ class SystemMonitor final : public ResourceMonitor {
   Status ReadMemory(Conditions& c);
   void ReadPower(Conditions& c);
   void ProbeContention(Conditions& c);
+  Result<Conditions> Collect(bool measure);  // measure: run the contention probe and the link probes
 
   SystemMonitorOptions options_;
   std::mutex mu_;
@@ -159,6 +166,8 @@ class SystemMonitor final : public ResourceMonitor {
   int64_t self_on_cores_ = 0;                     // our ticks attributed to options_.cores so far
   std::map<std::string, std::unique_ptr<LinkEstimator>> links_;
   std::map<std::string, std::function<Result<LinkConditions>()>> probes_;
+  double last_contention_ = -1;                        // the last probe's reading (SampleQuick reuses them)
+  std::map<std::string, LinkConditions> last_probed_;
 };
 
 }  // namespace deepx

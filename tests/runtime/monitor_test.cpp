@@ -2,6 +2,7 @@
 // request timings.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -209,9 +210,15 @@ TEST(ResourceMonitor, BackgroundMonitorReturnsTheLatestSampleAtOnce) {
   EXPECT_EQ(background.Sample()->cpu_load, 0.7);
 }
 
-// A monitor whose samples block until the test opens the gate (armed after construction).
+// A monitor whose full samples block until the test opens the gate (armed after construction); quick samples
+// return cpu_load 0.5 at once.
 class GatedMonitor final : public ResourceMonitor {
  public:
+  Result<Conditions> SampleQuick() override {
+    Conditions c;
+    c.cpu_load = 0.5;
+    return c;
+  }
   Result<Conditions> Sample() override {
     std::unique_lock<std::mutex> lock(mu);
     ++started;
@@ -227,7 +234,7 @@ class GatedMonitor final : public ResourceMonitor {
   int started = 0;
 };
 
-TEST(ResourceMonitor, BackgroundRefreshSamplesOnItsOwnThreadWithoutWaiting) {
+TEST(ResourceMonitor, BackgroundRefreshIsQuickNowAndFullOnItsOwnThread) {
   auto gated = std::make_shared<GatedMonitor>();
   BackgroundMonitor background(gated, 1e7);  // the interval never ends within the test
   EXPECT_NEAR(background.Sample()->cpu_load, 0.1, 1e-9);
@@ -235,15 +242,40 @@ TEST(ResourceMonitor, BackgroundRefreshSamplesOnItsOwnThreadWithoutWaiting) {
     std::lock_guard<std::mutex> lock(gated->mu);
     gated->armed = true;
   }
-  background.Refresh();  // returns although the sample it asked for cannot finish yet
+  background.Refresh();  // returns although the full sample it asked for cannot finish yet
+  EXPECT_NEAR(background.Sample()->cpu_load, 0.5, 1e-9);  // the quick one, at once
   std::unique_lock<std::mutex> lock(gated->mu);
   ASSERT_TRUE(gated->cv.wait_for(lock, std::chrono::seconds(10), [&] { return gated->started == 2; }));
   gated->open = true;
   gated->cv.notify_all();
   lock.unlock();
-  for (int i = 0; i < 10000 && background.Sample()->cpu_load < 0.15; ++i)
+  for (int i = 0; i < 10000 && std::abs(background.Sample()->cpu_load - 0.2) > 1e-9; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_NEAR(background.Sample()->cpu_load, 0.2, 1e-9);
+}
+
+TEST(ResourceMonitor, QuickSampleKeepsTheLastProbeReadings) {
+  SystemMonitorOptions options;
+  options.cores = {0};
+  options.contention_probe_ms = 1;
+  SystemMonitor monitor(options);
+  int probes = 0;
+  monitor.AddLinkProbe("edge", [&]() -> Result<LinkConditions> { return LinkConditions{10.0 + probes++, 100}; });
+  auto quick = monitor.SampleQuick();  // nothing probed yet: contention unknown, no link reading
+  ASSERT_TRUE(quick.ok()) << quick.status().ToString();
+  EXPECT_LT(quick->cpu_contention, 0);
+  EXPECT_EQ(quick->links.count("edge"), 0u);
+  auto full = monitor.Sample();
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_GE(full->cpu_contention, 0);
+  EXPECT_EQ(full->links["edge"].rtt_ms, 10);
+  quick = monitor.SampleQuick();
+  ASSERT_TRUE(quick.ok());
+  EXPECT_EQ(quick->cpu_contention, full->cpu_contention);
+  EXPECT_EQ(quick->links["edge"].rtt_ms, 10);
+  EXPECT_EQ(probes, 1);
+  EXPECT_GT(quick->mem_available_bytes, 0);  // the cheap reads are current
+  EXPECT_GT(quick->sampled_ns, full->sampled_ns);
 }
 
 TEST(ResourceMonitor, RealMachineSampleIsSane) {
