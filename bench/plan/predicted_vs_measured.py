@@ -70,7 +70,8 @@ def run_case(deepx, name, runs, timeout_s=90):
     for b in doc["blocks"]:
         p, m = b["predicted_ms"], b["measured_ms"]
         blocks.append({"processor": b["processor"], "nodes": len(b["nodes"]), "predicted_ms": p, "measured_ms": m,
-                       "error": (m - p) / p if p and p > 0 else None})
+                       "error": (m - p) / p if p and p > 0 else None,
+                       "measured_parts_ms": b.get("measured_parts_ms")})
     return {"case": name, "model": model, "processors": procs, "args": extra, "blocks": blocks,
             "predicted_ms": doc["predicted"]["latency_ms"], "measured_ms": doc["measured"]["latency_ms"],
             "timing": doc.get("timing", {})}

@@ -26,7 +26,8 @@ Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& g
     DX_ASSIGN_OR_RETURN(auto executor, Executor::Create(graph, std::move(plan), {backend, helper}));
     std::vector<std::vector<double>> samples(g.nodes.size());
     std::vector<double> timed_ms, untimed_ms;  // whole calls with and without per-node timings
-    for (int r = 0; r <= repeats; ++r) {
+    int runs = repeats;  // after the warm-up: probe::RepeatsFor its time
+    for (int r = 0; r <= runs; ++r) {
       std::vector<NodeTiming> timings;
       RunOptions options;
       options.timings = &timings;
@@ -35,7 +36,10 @@ Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& g
       if (!out.ok()) return out.status().WithContext("measuring node times on '" + backend->info().name + "'");
       RunReport plain;
       DX_RETURN_IF_ERROR(executor->Run(inputs, {}, &plain).status().WithContext("measuring node times"));
-      if (r == 0) continue;  // warm-up
+      if (r == 0) {  // warm-up
+        runs = probe::RepeatsFor((plain.end_ns - plain.start_ns) / 1e6, repeats);
+        continue;
+      }
       for (const NodeTiming& t : timings)
         if (assignment[static_cast<size_t>(t.node)] == 0)
           samples[static_cast<size_t>(t.node)].push_back((t.end_ns - t.start_ns) / 1e6);

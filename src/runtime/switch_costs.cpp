@@ -114,7 +114,9 @@ Result<BoundaryCosts> MeasureBoundaryCosts(const std::shared_ptr<const Graph>& g
     }
   }
   std::vector<double> timed, untimed;  // whole runs of the one-block plan with and without per-node timings
-  for (int r = 0; r <= std::max(repeats, 1); ++r) {
+  int runs = std::max(repeats, 1);  // after the warm-up: probe::RepeatsFor the time of one round
+  for (int r = 0; r <= runs; ++r) {
+    const int64_t round_start = SteadyNowNs();
     for (Layout& l : layouts) DX_RETURN_IF_ERROR(RunOnce(l, inputs, r > 0).WithContext("measuring block boundaries"));
     RunReport with, without;
     std::vector<NodeTiming> timings;
@@ -122,7 +124,10 @@ Result<BoundaryCosts> MeasureBoundaryCosts(const std::shared_ptr<const Graph>& g
     options.timings = &timings;
     DX_RETURN_IF_ERROR(layouts[0].executor->Run(inputs, options, &with).status().WithContext("measuring block boundaries"));
     DX_RETURN_IF_ERROR(layouts[0].executor->Run(inputs, {}, &without).status().WithContext("measuring block boundaries"));
-    if (r == 0) continue;
+    if (r == 0) {
+      runs = probe::RepeatsFor((SteadyNowNs() - round_start) / 1e6, runs);
+      continue;
+    }
     timed.push_back((with.end_ns - with.start_ns) / 1e6);
     untimed.push_back((without.end_ns - without.start_ns) / 1e6);
   }

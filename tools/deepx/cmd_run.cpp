@@ -1,5 +1,6 @@
 // `deepx run MODEL`: one inference with inputs from files or seeded random data; prints or saves the outputs.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -422,6 +423,7 @@ Status RunPlanAuto(const RunArgs& args) {
   AdaptiveRunInfo info;
   std::vector<double> run_ms;
   std::vector<std::vector<double>> block_ms;  // [block][run]
+  std::vector<std::array<std::vector<double>, 4>> block_parts;  // [block][wait, transfer in, call, publish][run]
   int counted = 0;
   double replan_ms = 0;
   for (int r = 0; r < runs; ++r) {
@@ -432,14 +434,16 @@ Status RunPlanAuto(const RunArgs& args) {
     if (r == 0 && runs > 1) continue;  // first run: caches warm up
     if (block_ms.size() != info.report.blocks.size()) {
       block_ms.assign(info.report.blocks.size(), {});
+      block_parts.assign(info.report.blocks.size(), {});
       counted = 0;
     }
     for (size_t b = 0; b < info.report.blocks.size(); ++b) {
       const BlockRecord& rec = info.report.blocks[b];
       block_ms[b].push_back((rec.done_ns - rec.ready_ns) / 1e6);
-      if (std::getenv("DX_DEBUG") && r + 1 == runs)
-        std::cerr << "block " << b << " wait " << (rec.start_ns - rec.ready_ns) / 1e6 << " call "
-                  << (rec.end_ns - rec.start_ns) / 1e6 << " ms\n";
+      block_parts[b][0].push_back((rec.start_ns - rec.ready_ns - rec.transfer_ns) / 1e6);
+      block_parts[b][1].push_back(rec.transfer_ns / 1e6);
+      block_parts[b][2].push_back((rec.end_ns - rec.start_ns) / 1e6);
+      block_parts[b][3].push_back((rec.done_ns - rec.end_ns) / 1e6);
     }
     ++counted;
   }
@@ -468,15 +472,22 @@ Status RunPlanAuto(const RunArgs& args) {
   for (size_t b = 0; b < planned.plan.blocks.size(); ++b) {
     const Block& block = planned.plan.blocks[b];
     const double predicted = b < planned.predicted_block_ms.size() ? planned.predicted_block_ms[b] : -1;
-    double measured = -1;  // median over the runs: one preempted run on a shared machine does not decide it
-    if (counted && b < block_ms.size()) {
-      std::vector<double> v = block_ms[b];
+    // Medians over the runs: one preempted run on a shared machine does not decide it.
+    auto median = [](std::vector<double> v) {
       std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-      measured = v[v.size() / 2];
-    }
+      return v[v.size() / 2];
+    };
+    const bool have = counted && b < block_ms.size() && !block_ms[b].empty();
+    const double measured = have ? median(block_ms[b]) : -1;
     const std::string& ran = b < info.report.blocks.size() ? info.report.blocks[b].processor : "";
     json jb = {{"nodes", json::array()}, {"processor", planned.processors[static_cast<size_t>(block.backend)]},
                {"ran_on", ran}, {"predicted_ms", NumberJson(predicted)}, {"measured_ms", NumberJson(measured)}};
+    // Where the measured time went (medians of each part, so they need not add up exactly): waiting for its
+    // processor's lane after the last input arrived, moving inputs there, the block's call, publishing outputs
+    // (reading device values back for other processors).
+    if (have)
+      jb["measured_parts_ms"] = {{"wait", median(block_parts[b][0])}, {"transfer_in", median(block_parts[b][1])},
+                                 {"call", median(block_parts[b][2])}, {"publish", median(block_parts[b][3])}};
     for (NodeId n : block.nodes) jb["nodes"].push_back(planned.graph->node(n).name);
     doc["blocks"].push_back(jb);
     text << std::setw(5) << b << "  " << std::left << std::setw(18) << ran << std::right << std::setw(6)
