@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "plan/cost_model.h"
 #include "plan/solvers.h"
@@ -40,7 +41,7 @@ PlanCost CostOf(const PlanProblem& pb, const Evaluation& e) {
 }
 
 // Every task (but the endpoints) on processor p, dense. Infeasible when p cannot run some task.
-Evaluation SingleProcessor(const PlanProblem& pb, int p, std::string* why) {
+Evaluation SingleProcessor(const PlanProblem& pb, int p, std::string* why, std::vector<TaskChoice>* chosen = nullptr) {
   std::vector<TaskChoice> choice(pb.tasks.size());
   for (size_t t = 0; t < pb.tasks.size(); ++t) {
     choice[t] = {.proc = pb.tasks[t].pinned >= 0 ? pb.tasks[t].pinned : p, .variant = 0};
@@ -54,6 +55,7 @@ Evaluation SingleProcessor(const PlanProblem& pb, int p, std::string* why) {
       return e;
     }
   }
+  if (chosen) *chosen = choice;
   return Evaluate(pb, choice);
 }
 
@@ -210,6 +212,39 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
         }
       }
       break;
+    }
+  }
+  // Pass 3b: a plan over several processors that gains less than options.switch_min_gain over the best feasible
+  // single processor gives way to it (measured processors: within the noise, and below an idle processor's wake-up).
+  if (in.options.switch_min_gain > 0 && in.options.fixed_segments.empty() && sol.eval.feasible) {
+    const PlanProblem& pb = use_dag ? dag_pb : chain_pb;
+    std::set<int> used;
+    for (size_t t = 0; t < sol.choice.size(); ++t) {
+      if (pb.tasks[t].pinned >= 0) continue;
+      used.insert(sol.choice[t].proc);
+      if (sol.choice[t].partner >= 0) used.insert(sol.choice[t].partner);
+    }
+    int best = -1;
+    Evaluation best_eval;
+    std::vector<TaskChoice> best_choice;
+    for (size_t p = 0; used.size() > 1 && p < procs.size(); ++p) {
+      std::string why;
+      std::vector<TaskChoice> choice;
+      Evaluation e = SingleProcessor(chain_pb, static_cast<int>(p), &why, &choice);
+      if (!why.empty() || !e.feasible || (best >= 0 && !Better(chain_pb, e, best_eval))) continue;
+      best = static_cast<int>(p);
+      best_eval = std::move(e);
+      best_choice = std::move(choice);
+    }
+    const double mine = ObjectiveValue(pb, sol.eval);
+    if (best >= 0 && mine > ObjectiveValue(chain_pb, best_eval) * (1 - in.options.switch_min_gain)) {
+      report.notes.push_back(Fmt("the best plan over several processors gained %.1f %%", 100 * (1 - mine / ObjectiveValue(chain_pb, best_eval))) +
+                             " over " + procs[static_cast<size_t>(best)].name + " alone, less than the " +
+                             Fmt("%.0f %%", 100 * in.options.switch_min_gain) + " a switch must gain: " +
+                             procs[static_cast<size_t>(best)].name + " runs the whole graph");
+      sol.choice = std::move(best_choice);
+      sol.eval = std::move(best_eval);
+      use_dag = false;
     }
   }
   if (use_dag) solved = &dag_pb;

@@ -235,6 +235,7 @@ Result<PlannerInputs> LocalPlannerInputs(const std::shared_ptr<const Graph>& gra
   };
   PlannerInputs in;
   in.options.split_min_gain = 0.1;
+  in.options.switch_min_gain = 0.05;
   progress("node times");
   DX_ASSIGN_OR_RETURN(in.measured, MeasureNodeTimes(graph, backends, inputs, repeats));
   int home = -1;

@@ -295,6 +295,51 @@ TEST(PlanGraph, PlanIsValidAndNoWorseThanAnyFeasibleSingleProcessor) {
   }
 }
 
+TEST(PlanGraph, SmallGainsOverTheBestSingleProcessorDoNotSwitch) {
+  const Graph g = LoadSpecialised("models/fashion_mnist_cnn.onnx");
+  ASSERT_GE(g.nodes.size(), 4u);
+  auto inputs_with = [&](double b_last_ms) {
+    PlannerInputs in;
+    in.processors.resize(2);
+    in.processors[0].name = "a";
+    in.processors[0].home = true;
+    in.processors[1].name = "b";
+    in.measured.assign(2, std::vector<double>(g.nodes.size(), 1.0));
+    in.measured[1].back() = b_last_ms;  // b is faster on the last node only, and slower on the first
+    in.measured[1].front() = 1.2;
+    in.objective = PlanObjective::kLatency;
+    in.options.intra_layer_splits = false;
+    return in;
+  };
+  auto uses = [](const PlanReport& r) {
+    std::set<int> procs;
+    for (const Block& b : r.plan.blocks) procs.insert(b.backend);
+    return procs.size();
+  };
+  const double n = static_cast<double>(g.nodes.size());
+  // A 0.1 ms gain of ~n ms: both processors without the threshold, "a" alone with it.
+  PlannerInputs small = inputs_with(0.9);
+  auto both = PlanGraph(g, small);
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(uses(*both), 2u);
+  small.options.switch_min_gain = 0.05;
+  auto single = PlanGraph(g, small);
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  EXPECT_EQ(uses(*single), 1u);
+  EXPECT_EQ(single->plan.blocks[0].backend, 0);
+  EXPECT_NEAR(single->predicted.latency_ms, n, 1e-6);
+  bool noted = false;
+  for (const std::string& note : single->notes) noted |= note.find("a runs the whole graph") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // A gain far above the threshold still switches: "a" 3x faster on the first half, "b" on the second.
+  PlannerInputs large = inputs_with(1.0);
+  for (size_t k = 0; k < g.nodes.size(); ++k) (k < g.nodes.size() / 2 ? large.measured[1] : large.measured[0])[k] = 3.0;
+  large.options.switch_min_gain = 0.05;
+  auto switched = PlanGraph(g, large);
+  ASSERT_TRUE(switched.ok()) << switched.status().ToString();
+  EXPECT_EQ(uses(*switched), 2u);
+}
+
 TEST(PlanGraph, InfeasibleLimitsSayWhichAndTheBestValue) {
   const Graph g = LoadSpecialised("models/fashion_mnist_cnn.onnx");
   PlannerInputs in = FromProfile("snapdragon800.json");
