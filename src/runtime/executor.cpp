@@ -1,6 +1,7 @@
 #include "runtime/executor.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace deepx {
 
@@ -175,7 +176,10 @@ Result<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Graph> 
     const Lane& lane = *e->lanes_[static_cast<size_t>(block.backend)];
     device_memory_lane |= !lane.host_memory && lane.backend->info().kind != "remote";
   }
-  if (e->options_.concurrent && e->options_.block_timeout_ns <= 0 && !device_memory_lane) {
+  // DX_EXECUTOR_CALLER_LANE=1 / 0 forces the choice either way (diagnosis of the case above).
+  const char* force = std::getenv("DX_EXECUTOR_CALLER_LANE");
+  const bool allow_caller = force ? std::string(force) == "1" : !device_memory_lane;
+  if (e->options_.concurrent && e->options_.block_timeout_ns <= 0 && allow_caller) {
     for (const Block& block : e->plan_.blocks) {
       Lane& lane = *e->lanes_[static_cast<size_t>(block.backend)];
       const ProcessorInfo& info = lane.backend->info();
