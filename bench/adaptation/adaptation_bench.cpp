@@ -113,7 +113,8 @@ class EdgeBackend final : public Backend {
   Status Supports(const Graph& g, const Node& n) const override { return server_->Supports(g, n); }
   Result<std::unique_ptr<Executable>> Prepare(std::shared_ptr<const Graph> graph, const Block& block) override {
     DX_ASSIGN_OR_RETURN(auto exe, server_->Prepare(graph, block));
-    return std::unique_ptr<Executable>(new Exe(std::move(exe), link_, monitor_, last_, block.nodes.empty() ? -1 : block.nodes[0]));
+    const NodeId first = block.nodes.empty() ? -1 : block.nodes[0];
+    return std::unique_ptr<Executable>(new Exe(std::move(exe), link_, monitor_, last_, first));
   }
   // Tensors stay host tensors; the link cost is paid in Run.
  private:

@@ -237,8 +237,9 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
       best_choice = std::move(choice);
     }
     const double mine = ObjectiveValue(pb, sol.eval);
-    if (best >= 0 && mine > ObjectiveValue(chain_pb, best_eval) * (1 - in.options.switch_min_gain)) {
-      report.notes.push_back(Fmt("the best plan over several processors gained %.1f %%", 100 * (1 - mine / ObjectiveValue(chain_pb, best_eval))) +
+    const double alone = best >= 0 ? ObjectiveValue(chain_pb, best_eval) : 0;
+    if (best >= 0 && mine > alone * (1 - in.options.switch_min_gain)) {
+      report.notes.push_back(Fmt("the best plan over several processors gained %.1f %%", 100 * (1 - mine / alone)) +
                              " over " + procs[static_cast<size_t>(best)].name + " alone, less than the " +
                              Fmt("%.0f %%", 100 * in.options.switch_min_gain) + " a switch must gain: " +
                              procs[static_cast<size_t>(best)].name + " runs the whole graph");

@@ -39,8 +39,8 @@ ProcessorSpec LocalProcessorSpec(const Backend& backend, const Graph& graph, con
 // blocks costs is measured too: block boundaries per local processor (runtime/switch_costs.h), the hand-over into
 // each processor's worker (handoff_ms), device links (host <-> device copies), and how much two host CPU
 // processors slow each other when both compute (contention, for split layers). Splits must gain >= 10 %
-// (options.split_min_gain), a plan over several processors >= 5 % over the best single one (switch_min_gain). Power figures stay 0 (set them from a device profile, citing it); limits and
-// objective are the defaults.
+// (options.split_min_gain), a plan over several processors >= 5 % over the best single one (switch_min_gain).
+// Power figures stay 0 (set them from a device profile, citing it); limits and objective are the defaults.
 Result<PlannerInputs> LocalPlannerInputs(const std::shared_ptr<const Graph>& graph,
                                          const std::vector<std::shared_ptr<Backend>>& backends,
                                          const std::vector<Tensor>& inputs, int repeats = 3);

@@ -133,7 +133,8 @@ bool SameExecution(const PlannedGraph& a, const PlannedGraph& b) {
   for (size_t i = 0; i < a.plan.blocks.size(); ++i) {
     const Block& x = a.plan.blocks[i];
     const Block& y = b.plan.blocks[i];
-    if (x.nodes != y.nodes || a.processors[static_cast<size_t>(x.backend)] != b.processors[static_cast<size_t>(y.backend)])
+    if (x.nodes != y.nodes ||
+        a.processors[static_cast<size_t>(x.backend)] != b.processors[static_cast<size_t>(y.backend)])
       return false;
   }
   return true;
