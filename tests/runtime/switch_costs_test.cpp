@@ -9,6 +9,7 @@
 #include "backends/reference/reference_backend.h"
 #include "plan/unit_blocks.h"
 #include "runtime/executor.h"
+#include "runtime/probe_util.h"
 #include "runtime/switch_costs.h"
 #include "test_util.h"
 
@@ -71,6 +72,13 @@ std::shared_ptr<const Graph> ReluChain(int n) {
   }
   g->outputs = {prev};
   return g;
+}
+
+TEST(SwitchCosts, RepeatsCoverAFixedTimeBudget) {
+  EXPECT_EQ(probe::RepeatsFor(30.0, 5), 5);    // a large model: the asked-for repeats
+  EXPECT_EQ(probe::RepeatsFor(1.0, 5), 25);    // 25 ms of 1 ms runs
+  EXPECT_EQ(probe::RepeatsFor(0.12, 5), 100);  // a tiny one: capped
+  EXPECT_EQ(probe::RepeatsFor(0.0, 7), 7);     // no time measured: as asked
 }
 
 TEST(SwitchCosts, FindsTheInjectedBlockAndBoundaryCosts) {
