@@ -42,6 +42,10 @@ double LoadOn(const PlannerInputs& in, size_t p) {
   return p < in.conditions.load.size() ? in.conditions.load[p] : 0.0;
 }
 
+double BlockSeconds(const PlannerInputs& in, size_t p) {
+  return p < in.boundaries.size() ? in.boundaries[p].block_ms / 1e3 / (1 - LoadOn(in, p)) : 0.0;
+}
+
 double BoundarySeconds(const PlannerInputs& in, size_t p, const std::map<ValueId, double>& ms, ValueId v) {
   auto it = ms.find(v);
   return it == ms.end() ? 0.0 : it->second / 1e3 / (1 - LoadOn(in, p));
@@ -211,7 +215,7 @@ PlanProblem BaseProblem(const CostTables& costs, const PlannerInputs& in) {
                         .power_gated = p.power_gated,
                         .memory_limit_bytes = static_cast<double>(p.memory_bytes),
                         .can_split = p.kind != "remote",
-                        .block_s = i < in.boundaries.size() ? in.boundaries[i].block_ms / 1e3 / (1 - LoadOn(in, i)) : 0.0,
+                        .block_s = BlockSeconds(in, i),
                         .contention = p.contention,
                         .contention_memory = p.contention_memory,
                         .ridge = p.gflops * p.efficiency / p.gbps,
@@ -303,9 +307,8 @@ PlanProblem BuildChainProblem(const Graph& g, const SegmentChain& chain, const C
   }
   pb.tasks.push_back(EndpointTask(pb, "outputs"));
   task_level->push_back({0});
-  const std::vector<std::vector<ValueId>> cut_values = CutValues(g, chain);
   for (size_t i = 0; i + 1 < pb.tasks.size(); ++i) {
-    Edge e = MakeEdge(static_cast<int>(i), static_cast<int>(i) + 1, chain.cut_bytes[i], cut_values[i], in);
+    Edge e = MakeEdge(static_cast<int>(i), static_cast<int>(i) + 1, chain.cut_bytes[i], chain.cut_values[i], in);
     e.from_inputs = i == 0;
     e.to_outputs = i + 2 == pb.tasks.size();
     pb.edges.push_back(std::move(e));

@@ -45,6 +45,10 @@ struct CostTables {
 // Processor p's load under in.conditions (0 when none is given): its times are divided by 1 - load.
 double LoadOn(const PlannerInputs& in, size_t p);
 
+// The measured fixed cost of a block on processor p (BoundaryCosts::block_ms), in seconds under p's load; 0 when
+// not measured.
+double BlockSeconds(const PlannerInputs& in, size_t p);
+
 // The measured boundary time of `v` on processor p (milliseconds in `ms`, e.g. BoundaryCosts::enter_ms), in seconds
 // under p's load; 0 when not measured.
 double BoundarySeconds(const PlannerInputs& in, size_t p, const std::map<ValueId, double>& ms, ValueId v);

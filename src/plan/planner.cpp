@@ -348,7 +348,7 @@ Result<PlanReport> PlanGraph(const Graph& g, const PlannerInputs& in) {
         }
         return BoundarySeconds(in, pi, m, v) * 1e3 * share;
       };
-      r.boundary_ms = bc.block_ms / (1 - LoadOn(in, pi));
+      r.boundary_ms = BlockSeconds(in, pi) * 1e3;
       for (ValueId v : block.inputs) r.boundary_ms += cost(bc.enter_ms, v);
       for (ValueId v : block.outputs) r.boundary_ms += cost(bc.leave_ms, v);
       r.latency_ms += r.boundary_ms;

@@ -49,44 +49,26 @@ SegmentChain CutIntoSegments(const Graph& g, int max_cut_values) {
     live_at[static_cast<size_t>(k)] = live;
     bytes_at[static_cast<size_t>(k)] = live_bytes;
   }
-  chain.cut_bytes.push_back(bytes_at[0]);
+  std::vector<int> cut_at = {0};  // node position of each cut
   chain.segments.push_back({0});
   for (int k = 1; k < n; ++k) {
     if (live_at[static_cast<size_t>(k)] <= max_cut_values) {
-      chain.cut_bytes.push_back(bytes_at[static_cast<size_t>(k)]);
+      cut_at.push_back(k);
       chain.segments.push_back({});
     }
     chain.segments.back().push_back(k);
   }
-  chain.cut_bytes.push_back(bytes_at[static_cast<size_t>(n)]);
-  return chain;
-}
-
-std::vector<std::vector<ValueId>> CutValues(const Graph& g, const SegmentChain& chain) {
-  const size_t cuts = chain.segments.size() + 1;
-  std::vector<std::vector<ValueId>> out(cuts);
-  // Segment of each node; a value crosses cuts (its producer's segment, its last reader's segment].
-  std::vector<int> seg_of(g.nodes.size(), -1);
-  for (size_t s = 0; s < chain.segments.size(); ++s)
-    for (NodeId n : chain.segments[s]) seg_of[static_cast<size_t>(n)] = static_cast<int>(s);
-  const auto producers = g.Producers();
-  const int last_cut = static_cast<int>(cuts) - 1;
-  std::vector<int> first(g.values.size(), -1), last(g.values.size(), -1);
+  cut_at.push_back(n);
+  for (int k : cut_at) chain.cut_bytes.push_back(bytes_at[static_cast<size_t>(k)]);
+  // The values behind those bytes: v crosses the cuts at positions def+1 .. last.
+  chain.cut_values.resize(cut_at.size());
   for (size_t v = 0; v < g.values.size(); ++v) {
-    if (g.values[v].is_constant()) continue;
-    const NodeId p = producers[v];
-    if (p >= 0) first[v] = seg_of[static_cast<size_t>(p)] + 1;
-    else if (std::find(g.inputs.begin(), g.inputs.end(), static_cast<ValueId>(v)) != g.inputs.end()) first[v] = 0;
-    if (g.IsGraphOutput(static_cast<ValueId>(v))) last[v] = last_cut;
+    if (def[v] < -1 || last[v] <= def[v] || g.values[v].is_constant()) continue;
+    auto c = std::lower_bound(cut_at.begin(), cut_at.end(), def[v] + 1);
+    for (; c != cut_at.end() && *c <= last[v]; ++c)
+      chain.cut_values[static_cast<size_t>(c - cut_at.begin())].push_back(static_cast<ValueId>(v));
   }
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    for (ValueId v : g.nodes[k].inputs)
-      if (v != kNoValue && !g.value(v).is_constant())
-        last[static_cast<size_t>(v)] = std::max(last[static_cast<size_t>(v)], seg_of[k]);
-  for (size_t v = 0; v < g.values.size(); ++v)
-    if (first[v] >= 0)
-      for (int c = first[v]; c <= last[v] && c <= last_cut; ++c) out[static_cast<size_t>(c)].push_back(static_cast<ValueId>(v));
-  return out;
+  return chain;
 }
 
 RunDag SplitIntoRuns(const Graph& g) {

@@ -20,13 +20,10 @@ struct SegmentChain {
   // cut_bytes[i]: bytes of the run-time values live across the cut before segment i (i = 0: graph inputs;
   // i = segments.size(): graph outputs).
   std::vector<double> cut_bytes;
+  std::vector<std::vector<ValueId>> cut_values;  // the values behind cut_bytes[i]
 };
 
 SegmentChain CutIntoSegments(const Graph& g, int max_cut_values = 1);
-
-// The run-time values live across each cut of `chain` (parallel to cut_bytes: [0] the graph inputs, [last] the
-// graph outputs).
-std::vector<std::vector<ValueId>> CutValues(const Graph& g, const SegmentChain& chain);
 
 struct RunDag {
   std::vector<std::vector<NodeId>> runs;  // in topological order (by first node)

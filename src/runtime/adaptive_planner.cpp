@@ -51,11 +51,7 @@ Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& g
     // Timing each node can itself cost: the CUDA backend synchronises per node and gives up its CUDA-graph replay
     // (SqueezeNet's blocks on the H100 ran in ~45 % of their timed sum). Scale the node times down to what the
     // whole untimed call takes.
-    double scale = 1;
-    if (!timed_ms.empty()) {
-      const double timed = probe::Median(timed_ms), untimed = probe::Median(untimed_ms);
-      if (timed > 0 && untimed < timed) scale = untimed / timed;
-    }
+    const double scale = probe::TimingScale(timed_ms, untimed_ms);
     std::vector<double> row(g.nodes.size(), -1.0);
     for (size_t n = 0; n < g.nodes.size(); ++n) {
       if (assignment[n] != 0) continue;
@@ -65,8 +61,7 @@ Result<MeasuredNodeTimes> MeasureNodeTimes(const std::shared_ptr<const Graph>& g
         row[n] = 0;
         continue;
       }
-      std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
-      row[n] = s[s.size() / 2] * scale;
+      row[n] = probe::Median(std::move(s)) * scale;
     }
     measured.push_back(std::move(row));
   }

@@ -314,6 +314,19 @@ void Executor::LaneLoop(int lane_index) {
   }
 }
 
+Result<Tensor> Executor::MoveInput(RunState& st, size_t b, ValueId v, int lane, std::unique_lock<std::mutex>& lock) {
+  Tensor src = st.env[static_cast<size_t>(v)];
+  const int from = st.value_lane[static_cast<size_t>(v)];
+  lock.unlock();
+  const int64_t t0 = SteadyNowNs();
+  Result<Tensor> moved = MoveTo(src, from, lane);
+  const int64_t dt = SteadyNowNs() - t0;
+  src = Tensor();  // drop the reference outside the lock
+  lock.lock();
+  st.transfer_ns[b] += dt;
+  return moved;
+}
+
 // With mu_ held (released while it moves data or calls an executable).
 void Executor::RunTask(int lane_index, Task task, std::unique_lock<std::mutex>& lock, TaskScratch& scratch) {
   Lane& lane = *lanes_[static_cast<size_t>(lane_index)];
@@ -334,16 +347,7 @@ void Executor::RunTask(int lane_index, Task task, std::unique_lock<std::mutex>& 
   }
 
   if (task.slot >= 0) {  // a transfer
-    const ValueId v = block.inputs[static_cast<size_t>(task.slot)];
-    Tensor src = st.env[static_cast<size_t>(v)];
-    const int from = st.value_lane[static_cast<size_t>(v)];
-    lock.unlock();
-    const int64_t t0 = SteadyNowNs();
-    Result<Tensor> moved = MoveTo(src, from, lane_index);
-    const int64_t dt = SteadyNowNs() - t0;
-    src = Tensor();
-    lock.lock();
-    st.transfer_ns[b] += dt;
+    Result<Tensor> moved = MoveInput(st, b, block.inputs[static_cast<size_t>(task.slot)], lane_index, lock);
     if (moved.ok()) st.block_inputs[b][static_cast<size_t>(task.slot)] = std::move(moved).value();
     // A failed transfer is retried when the block runs (and fails over from there).
     InputArrived(task.st, task.block, task.slot, moved.ok() ? lane_index : -2);
@@ -361,14 +365,7 @@ void Executor::RunTask(int lane_index, Task task, std::unique_lock<std::mutex>& 
       continue;
     }
     const ValueId v = block.inputs[i];
-    Tensor src = st.env[static_cast<size_t>(v)];
-    const int from = st.value_lane[static_cast<size_t>(v)];
-    lock.unlock();
-    const int64_t t0 = SteadyNowNs();
-    Result<Tensor> moved = MoveTo(src, from, lane_index);
-    const int64_t dt = SteadyNowNs() - t0;
-    lock.lock();
-    st.transfer_ns[b] += dt;
+    Result<Tensor> moved = MoveInput(st, b, v, lane_index, lock);
     if (moved.ok()) inputs[i] = std::move(moved).value();
     else status = moved.status().WithContext("moving '" + graph_->value(v).name + "' to '" + backend.info().name + "'");
   }

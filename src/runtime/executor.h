@@ -159,6 +159,9 @@ class Executor {
   int RouteFor(int block) const;
   // `t` (on lane `from_lane`'s processor, -1: host) as a tensor on `to_lane`'s processor.
   Result<Tensor> MoveTo(const Tensor& t, int from_lane, int to_lane);
+  // With mu_ held by `lock` (released for the copy): input `v` of block `b` of run `st`, from where it lives now, as
+  // a tensor on `lane`; the time it took counts as the block's transfer time.
+  Result<Tensor> MoveInput(RunState& st, size_t b, ValueId v, int lane, std::unique_lock<std::mutex>& lock);
   // Whether the lane's processor works on host memory (WorksOnHostMemory), so host tensors need no transfer.
   bool HostShared(int lane) const { return lanes_[static_cast<size_t>(lane)]->host_memory; }
   // The following run with mu_ held.

@@ -30,6 +30,14 @@ inline double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// What per-node timing costs a backend, as a factor for the times it measured: median untimed / median timed
+// whole runs, at most 1 (the CUDA backend synchronises per node and gives up its CUDA-graph replay when timed);
+// 1 when nothing was timed.
+inline double TimingScale(const std::vector<double>& timed_ms, const std::vector<double>& untimed_ms) {
+  const double timed = Median(timed_ms), untimed = Median(untimed_ms);
+  return timed > 0 && untimed < timed ? untimed / timed : 1.0;
+}
+
 // How many timed runs to take of something whose one run took `run_ms`: at least `repeats`, and enough for
 // kSampleMs of runs, at most kMaxRepeats. A tiny model's median over 5 runs moves by tens of microseconds from one
 // measurement to the next on a shared machine (Fashion CNN, 0.12 ms: predicted 0.118 and 0.183 ms in two runs of

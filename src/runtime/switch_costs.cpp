@@ -11,8 +11,8 @@ namespace {
 
 using probe::Median;
 
-// One of the three measured plans: blocks of consecutive segments, and per repeat the block call times and the
-// node times.
+// One of the three measured plans: blocks of consecutive segments, and per repeat what each block adds to the run
+// and the node times.
 struct Layout {
   std::vector<std::pair<int, int>> spans;  // [first, last] segment of each block
   std::unique_ptr<Executor> executor;
@@ -58,7 +58,7 @@ Status RunOnce(Layout& l, const std::vector<Tensor>& inputs, bool record) {
   for (size_t b = 0; b < report.blocks.size(); ++b) {
     const BlockRecord& r = report.blocks[b];
     const bool whole = r.ready_ns > 0 && r.done_ns >= r.ready_ns;
-    l.block_ms[b].push_back(((whole ? r.done_ns - r.ready_ns : r.end_ns - r.start_ns)) / 1e6);
+    l.block_ms[b].push_back((whole ? r.done_ns - r.ready_ns : r.end_ns - r.start_ns) / 1e6);
   }
   std::vector<double> sum(l.node_ms.size(), 0);
   for (const NodeTiming& t : timings)
@@ -135,8 +135,7 @@ Result<BoundaryCosts> MeasureBoundaryCosts(const std::shared_ptr<const Graph>& g
   // graph): every measured time is scaled by untimed / timed whole runs (outputs read back included: an
   // asynchronous device returns from an untimed call before its work is done), as the node times are
   // (MeasureNodeTimes).
-  const double timed_whole = Median(timed), untimed_whole = Median(untimed);
-  const double scale = timed_whole > 0 && untimed_whole < timed_whole ? untimed_whole / timed_whole : 1.0;
+  const double scale = probe::TimingScale(timed, untimed);
   for (Layout& l : layouts) {
     for (auto& samples : l.block_ms)
       for (double& ms : samples) ms *= scale;
@@ -180,16 +179,10 @@ Result<BoundaryCosts> MeasureBoundaryCosts(const std::shared_ptr<const Graph>& g
       costs.block_ms = std::min(costs.block_ms, std::max(Median(layouts[li].block_ms[b]) - nodes, 0.0));
     }
   }
-  const std::vector<std::vector<ValueId>> cut_values = CutValues(g, chain);
-  auto cut_bytes = [&](int cut) {
-    double bytes = 0;
-    for (ValueId v : cut_values[static_cast<size_t>(cut)]) bytes += ValueBytes(g, v);
-    return bytes;
-  };
   // Spreads `ms` over the values of cut `cut` in proportion to their bytes.
   auto charge = [&](std::map<ValueId, double>& to, int cut, double ms) {
-    const double total = cut_bytes(cut);
-    const auto& values = cut_values[static_cast<size_t>(cut)];
+    const double total = chain.cut_bytes[static_cast<size_t>(cut)];
+    const auto& values = chain.cut_values[static_cast<size_t>(cut)];
     for (ValueId v : values) {
       const double share = total > 0 ? ValueBytes(g, v) / total : 1.0 / static_cast<double>(values.size());
       to[v] += std::max(ms, 0.0) * share;
@@ -211,7 +204,8 @@ Result<BoundaryCosts> MeasureBoundaryCosts(const std::shared_ptr<const Graph>& g
       const double first_extra = seg[static_cast<size_t>(a)] - t0[static_cast<size_t>(a)];
       const double last_extra = seg[static_cast<size_t>(z)] - t0[static_cast<size_t>(z)];
       if (in_cut >= 0 && out_cut >= 0) {
-        const double bin = cut_bytes(in_cut), bout = cut_bytes(out_cut);
+        const double bin = chain.cut_bytes[static_cast<size_t>(in_cut)];
+        const double bout = chain.cut_bytes[static_cast<size_t>(out_cut)];
         const double w_in = bin + bout > 0 ? bin / (bin + bout) : 0.5;
         if (a != z) {
           charge(costs.enter_ms, in_cut, first_extra + outside * w_in);

@@ -26,6 +26,7 @@
 #include "runtime/adaptive_session.h"
 #include "runtime/model_impl.h"
 #include "runtime/monitor.h"
+#include "runtime/probe_util.h"
 
 namespace deepx::cli {
 namespace {
@@ -363,6 +364,11 @@ Status RunPlanAuto(const RunArgs& args) {
     backends.push_back(*b);
   }
   if (backends.empty()) return Unavailable("no processor to plan on");
+  std::vector<int> fixed_segments;  // --placement, checked before the profiling it would otherwise wait for
+  if (!args.placement.empty()) {
+    DX_ASSIGN_OR_RETURN(fixed_segments,
+                        ParsePlacement(args.placement, CutIntoSegments(*graph).segments.size(), backends.size()));
+  }
 
   auto health = std::make_shared<ProcessorHealth>();
   SystemMonitorOptions monitor_options;
@@ -383,17 +389,16 @@ Status RunPlanAuto(const RunArgs& args) {
     }
     for (size_t p = 0; p < base.boundaries.size(); ++p) {
       const BoundaryCosts& b = base.boundaries[p];
-      std::cerr << base.processors[p].name << " contention " << base.processors[p].contention << "/" << base.processors[p].contention_memory << " handoff " << base.processors[p].handoff_ms << " block " << b.block_ms << " ms, link " << base.processors[p].link_latency_ms
+      const ProcessorSpec& spec = base.processors[p];
+      std::cerr << spec.name << " contention " << spec.contention << "/" << spec.contention_memory << " handoff "
+                << spec.handoff_ms << " block " << b.block_ms << " ms, link " << spec.link_latency_ms
                 << " ms; enter/leave ms:";
       for (const auto& [v, ms] : b.enter_ms) std::cerr << " " << graph->value(v).name << " in " << ms;
       for (const auto& [v, ms] : b.leave_ms) std::cerr << " " << graph->value(v).name << " out " << ms;
       std::cerr << "\n";
     }
   }
-  if (!args.placement.empty()) {
-    DX_ASSIGN_OR_RETURN(base.options.fixed_segments,
-                        ParsePlacement(args.placement, CutIntoSegments(*graph).segments.size(), backends.size()));
-  }
+  base.options.fixed_segments = std::move(fixed_segments);
   base.limits.latency_ms = args.latency_ms;
   if (args.max_accuracy_drop >= 0) base.limits.max_accuracy_drop = args.max_accuracy_drop;
   if (args.objective == "latency") base.objective = PlanObjective::kLatency;
@@ -473,12 +478,9 @@ Status RunPlanAuto(const RunArgs& args) {
     const Block& block = planned.plan.blocks[b];
     const double predicted = b < planned.predicted_block_ms.size() ? planned.predicted_block_ms[b] : -1;
     // Medians over the runs: one preempted run on a shared machine does not decide it.
-    auto median = [](std::vector<double> v) {
-      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-      return v[v.size() / 2];
-    };
+    using probe::Median;
     const bool have = counted && b < block_ms.size() && !block_ms[b].empty();
-    const double measured = have ? median(block_ms[b]) : -1;
+    const double measured = have ? Median(block_ms[b]) : -1;
     const std::string& ran = b < info.report.blocks.size() ? info.report.blocks[b].processor : "";
     json jb = {{"nodes", json::array()}, {"processor", planned.processors[static_cast<size_t>(block.backend)]},
                {"ran_on", ran}, {"predicted_ms", NumberJson(predicted)}, {"measured_ms", NumberJson(measured)}};
@@ -486,8 +488,8 @@ Status RunPlanAuto(const RunArgs& args) {
     // processor's lane after the last input arrived, moving inputs there, the block's call, publishing outputs
     // (reading device values back for other processors).
     if (have)
-      jb["measured_parts_ms"] = {{"wait", median(block_parts[b][0])}, {"transfer_in", median(block_parts[b][1])},
-                                 {"call", median(block_parts[b][2])}, {"publish", median(block_parts[b][3])}};
+      jb["measured_parts_ms"] = {{"wait", Median(block_parts[b][0])}, {"transfer_in", Median(block_parts[b][1])},
+                                 {"call", Median(block_parts[b][2])}, {"publish", Median(block_parts[b][3])}};
     for (NodeId n : block.nodes) jb["nodes"].push_back(planned.graph->node(n).name);
     doc["blocks"].push_back(jb);
     text << std::setw(5) << b << "  " << std::left << std::setw(18) << ran << std::right << std::setw(6)
