@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -216,6 +217,43 @@ TEST_F(ProcessorsCliTest, RunBenchAndProfileTakeEveryProcessorName) {
   CliOutput bad = Run({"run", model_, "--backend", "cpu-medium"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("cpu-little"), std::string::npos) << "the error lists the known names: " << bad.err;
+}
+
+// `run --plan auto` plans over the processors named, runs the plan and reports every block's predicted and measured
+// time (with where the measured time went); --placement runs a fixed placement and rejects malformed ones.
+TEST_F(ProcessorsCliTest, RunPlanAutoReportsPredictedAndMeasuredPerBlock) {
+  const std::vector<std::string> base = {"run", model_, "--plan", "auto", "--processors", "cpu-big,cpu-little",
+                                         "--runs", "3", "--json"};
+  auto check_blocks = [](const json& doc) {
+    ASSERT_TRUE(doc["blocks"].is_array() && !doc["blocks"].empty()) << doc.dump();
+    for (const json& b : doc["blocks"]) {
+      const std::string proc = b["processor"];
+      EXPECT_TRUE(proc == "cpu-big" || proc == "cpu-little") << proc;
+      EXPECT_FALSE(b["nodes"].empty());
+      EXPECT_GT(b["predicted_ms"].get<double>(), 0);
+      EXPECT_GT(b["measured_ms"].get<double>(), 0);
+      const json& parts = b["measured_parts_ms"];
+      for (const char* key : {"wait", "transfer_in", "call", "publish"}) EXPECT_TRUE(parts.contains(key)) << key;
+      EXPECT_GT(parts["call"].get<double>(), 0);
+    }
+    EXPECT_GT(doc["predicted"]["latency_ms"].get<double>(), 0);
+    EXPECT_EQ(doc["measured"]["runs"], 3);
+  };
+  check_blocks(RunJson(base));
+
+  json halves = RunJson(With(base, {"--placement", "halves"}));
+  check_blocks(halves);
+  std::set<std::string> used;
+  for (const json& b : halves["blocks"]) used.insert(b["processor"].get<std::string>());
+  EXPECT_EQ(used.size(), 2u) << halves.dump();
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"alternate:0", "K >= 1"}, {"0,9", "not a processor index below 2"}, {"0", "unit-blocks"}};
+  for (const auto& [placement, why] : bad) {
+    CliOutput r = Run(With(base, {"--placement", placement}));
+    EXPECT_EQ(r.exit_code, 1) << placement;
+    EXPECT_NE(r.err.find(why), std::string::npos) << placement << ": " << r.err;
+  }
 }
 
 }  // namespace
