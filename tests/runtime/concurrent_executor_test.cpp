@@ -658,10 +658,14 @@ TEST(ExecutorFailover, KilledRemoteServerMidInferenceFailsOverToTheHost) {
   options.fallback = std::make_shared<ReferenceBackend>("host");
   auto e = Executor::Create(g, *plan, {std::make_shared<ReferenceBackend>("local"), remote}, options);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
-  // Kill the server once the first remote block has started, i.e. during the first inference.
+  // Kill the server once the first remote block has started, i.e. during the first inference. The block is held
+  // at its start until the server is dead: killing it while the request runs raced with the whole inference
+  // finishing first (on a loaded CI machine the inference won, and nothing failed over).
+  remote->faults->hang_on_run = 1;
   std::thread killer([&] {
     while (remote->faults->runs.load() < 1) std::this_thread::sleep_for(std::chrono::microseconds(50));
     server.Kill();
+    remote->faults->Release();
   });
   Tensor x = RandomTensor({1, 3, 16, 16}, 31);
   RunReport report;
@@ -669,7 +673,7 @@ TEST(ExecutorFailover, KilledRemoteServerMidInferenceFailsOverToTheHost) {
   killer.join();
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ExpectClose(*out, RunSingle(g, x), 1e-6);
-  // Block 0 either finished before the kill or failed over; block 3 cannot have run on the dead server.
+  // Block 0 found the server dead and failed over; block 3 cannot have run on the dead server.
   EXPECT_EQ(report.failovers, 1);
   EXPECT_EQ(report.blocks[3].processor, "host");
   EXPECT_FALSE((*e)->health()->Healthy("remote"));
